@@ -1,0 +1,37 @@
+"""Loaders, panel validation, bundled Guangdong files and simulators."""
+
+from vagg.data.bundled import (
+    REGION_GROUPS,
+    load_demo_panel,
+    load_guangdong,
+    load_queen_edges,
+    load_seed_table1,
+)
+from vagg.data.demo import DEMO_SEED, DemoTruth, simulate_demo_panel
+from vagg.data.panel import (
+    check_columns,
+    check_panel_index,
+    missing_city_years,
+    panel_from_frame,
+    panel_summary,
+    read_panel,
+    validate_panel,
+)
+
+__all__ = [
+    "REGION_GROUPS",
+    "DEMO_SEED",
+    "DemoTruth",
+    "check_columns",
+    "check_panel_index",
+    "load_demo_panel",
+    "load_guangdong",
+    "load_queen_edges",
+    "load_seed_table1",
+    "missing_city_years",
+    "panel_from_frame",
+    "panel_summary",
+    "read_panel",
+    "simulate_demo_panel",
+    "validate_panel",
+]

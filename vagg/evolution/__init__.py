@@ -1,0 +1,1 @@
+"""vagg.evolution (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""vagg.mechanisms (see DESIGN.md)."""

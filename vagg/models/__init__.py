@@ -1,0 +1,1 @@
+"""vagg.models (see DESIGN.md)."""

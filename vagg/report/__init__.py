@@ -1,0 +1,1 @@
+"""vagg.report (see DESIGN.md)."""
