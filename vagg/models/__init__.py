@@ -1,1 +1,31 @@
-"""vagg.models (see DESIGN.md)."""
+"""Estimators: two-way fixed effects, mediation, spatial panels, robustness.
+
+Names load lazily from their modules (listed in ``_EXPORTS``), so importing
+one estimator does not import the others.  Every result object follows the
+linearmodels shape (``params``, ``std_errors``, ``tstats``, ``pvalues``,
+``conf_int()``, ``nobs``, ``summary``) and carries ``table_info``, a dict that
+report tables read (see :mod:`vagg.models._results`).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'vagg.models' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
