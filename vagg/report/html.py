@@ -1,0 +1,88 @@
+"""One self-contained HTML report (figures as files beside it)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vagg.report.table import Table
+
+_CSS = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1c2833; line-height: 1.45; }
+h1, h2 { font-family: Helvetica, Arial, sans-serif; }
+h2 { border-bottom: 1px solid #d5d8dc; padding-bottom: .2rem; margin-top: 2.5rem; }
+.simulated { background: #fdebd0; border-left: 4px solid #d68910; padding: .6rem 1rem; }
+.reading { font-style: italic; }
+table.vagg-table { border-collapse: collapse; margin: 1rem 0; font-size: .85rem; }
+table.vagg-table caption { text-align: left; font-weight: bold; padding-bottom: .3rem; }
+table.vagg-table th, table.vagg-table td { padding: .15rem .6rem; text-align: center; }
+table.vagg-table th:first-child { text-align: left; font-weight: normal; }
+table.vagg-table thead { border-top: 2px solid black; border-bottom: 1px solid black; }
+table.vagg-table tbody { border-bottom: 2px solid black; }
+table.vagg-table tr.section { border-top: 1px solid #7f8c8d; }
+table.vagg-table td.notes { text-align: left; font-size: .75rem; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; }
+figcaption { font-size: .85rem; color: #566573; }
+nav ol { columns: 2; }
+"""
+
+
+@dataclass
+class Section:
+    """One part of the report: a title, one line of reading, tables and figures."""
+
+    title: str
+    reading: str = ""
+    tables: list[Table] = field(default_factory=list)
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (relative path, caption)
+    text: str = ""
+
+
+@dataclass
+class Report:
+    """An HTML report; :meth:`write` links figures by relative path and checks they exist."""
+
+    title: str
+    simulated: bool = False
+    intro: str = ""
+    sections: list[Section] = field(default_factory=list)
+
+    def add(self, section: Section) -> Section:
+        self.sections.append(section)
+        return section
+
+    def render(self) -> str:
+        parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+                 f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>",
+                 f"<h1>{html.escape(self.title)}</h1>"]
+        if self.simulated:
+            parts.append("<p class='simulated'><strong>These data are SIMULATED.</strong> The demo panel is generated "
+                         "by <code>vagg.data.simulate_demo_panel</code>, calibrated to the index published in Table 1 "
+                         "of the source study, with a planted mechanism; no result here describes real cities.</p>")
+        if self.intro:
+            parts.append(f"<p>{html.escape(self.intro)}</p>")
+        parts.append("<nav><ol>" + "".join(
+            f"<li><a href='#s{k}'>{html.escape(s.title)}</a></li>" for k, s in enumerate(self.sections)) + "</ol></nav>")
+        for k, section in enumerate(self.sections):
+            parts.append(f"<h2 id='s{k}'>{html.escape(section.title)}</h2>")
+            if section.reading:
+                parts.append(f"<p class='reading'>{html.escape(section.reading)}</p>")
+            if section.text:
+                parts.append(f"<p>{html.escape(section.text)}</p>")
+            parts.extend(table.to_html() for table in section.tables)
+            for path, caption in section.figures:
+                parts.append(f"<figure><img src='{html.escape(path)}' alt='{html.escape(caption)}'>"
+                             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the report; every linked figure must exist beside it."""
+        path = Path(path)
+        missing = [f for s in self.sections for f, _ in s.figures if not (path.parent / f).is_file()]
+        if missing:
+            raise FileNotFoundError(f"the report links figures that do not exist: {missing}")
+        path.write_text(self.render(), encoding="utf-8")
+        return path
