@@ -64,6 +64,15 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
 }
 
 
+#: keys whose value must be one of a fixed set
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("index", "method"): ("entropy", "critic", "topsis", "pca", "equal"),
+    ("model", "effects"): ("none", "entity", "time", "twoway"),
+    ("model", "cov"): ("unadjusted", "robust", "clustered", "driscoll-kraay"),
+    ("model", "weights"): ("queen", "rook", "distance", "knn", "economic"),
+}
+
+
 def _unknown(key: str, known: list[str], where: str) -> SpecificationError:
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"; did you mean {where}{close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
@@ -102,6 +111,10 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
                 raise SpecificationError(f"config key {section}.{key} is required")
             else:
                 value = copy.deepcopy(default)
+            allowed = CHOICES.get((section, key))
+            if allowed is not None and value not in allowed:
+                raise SpecificationError(
+                    f"config key {section}.{key} = {value!r} is not one of {', '.join(allowed)}")
             config[section][key] = value
     data_path = config["data"].get("path")
     if data_path is None:
