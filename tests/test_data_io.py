@@ -159,3 +159,16 @@ def test_validate_command_summary(tmp_path):
 def test_errors_are_value_errors():
     assert issubclass(vagg.DataError, ValueError)
     assert issubclass(vagg.SpecificationError, ValueError)
+
+
+def test_duplicate_columns_in_excel(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["adcode", "year", "gdp", "gdp"])
+    sheet.append(["440100", 2011, 1.0, 2.0])
+    path = tmp_path / "dup.xlsx"
+    book.save(path)
+    with pytest.raises(vagg.DataError, match="duplicate column names.*gdp"):
+        read_panel(path, "adcode", "year")
