@@ -14,6 +14,8 @@ from typing import Any
 
 #: public name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    "SpatialPanel": "vagg.models.spatial",
+    "SpatialPanelResults": "vagg.models.spatial",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,86 @@
+"""SpatialPanel against spreg 1.9 run in the same test (the peer implementation).
+
+Shared case: entity fixed effects, no Lee-Yu correction (spreg's
+``ML_LagFE`` / ``ML_ErrorFE`` use Elhorst's direct approach, sigma^2 =
+SSR/NT).  Data: Baltagi's cigarette panel (tests/reference/cigar.csv) with
+libpysal's bundled ``spat-sym-us.wk1`` contiguity, and Munnell's public
+capital panel (linearmodels) with queen contiguity from libpysal's
+``us48.shp``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import vagg
+from vagg.models import SpatialPanel
+
+spreg = pytest.importorskip("spreg")
+libpysal = pytest.importorskip("libpysal")
+
+TOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def cigar(reference_dir):
+    df = pd.read_csv(reference_dir / "cigar.csv")
+    df["lsales"] = np.log(df["sales"])
+    df["lprice"] = np.log(df["price"] / df["cpi"])
+    df["lndi"] = np.log(df["ndi"] / df["cpi"])
+    raw = libpysal.io.open(libpysal.examples.get_path("spat-sym-us.wk1")).read()
+    codes = sorted(df["state"].unique())
+    w = vagg.weights.from_matrix(raw.sparse, codes)  # row-standardised, ids = state codes
+    return df, w, "lsales", ["lprice", "lndi"], "state", "year"
+
+
+@pytest.fixture(scope="module")
+def munnell():
+    from linearmodels.datasets import munnell as mun
+
+    import geopandas as gpd
+
+    df = mun.load()
+    for c in ("GSP", "P_CAP", "PC", "EMP"):
+        df[f"l{c.lower()}"] = np.log(df[c])
+    gdf = gpd.read_file(libpysal.examples.get_path("us48.shp")).set_index("STATE_ABBR")
+    w = vagg.weights.contiguity(gdf, "queen")
+    return df, w, "lgsp", ["lp_cap", "lpc", "lemp", "UNEMP"], "ST_ABB", "YR"
+
+
+def _spreg_inputs(df, w, yname, xnames, entity, time):
+    """spreg wants time-major stacking with units in W's id order."""
+    order = {str(i): k for k, i in enumerate(w.id_order)}
+    long = df.assign(_pos=df[entity].astype(str).map(order)).sort_values([time, "_pos"])
+    return long[[yname]].to_numpy(), long[xnames].to_numpy()
+
+
+def _vagg_fit(df, w, yname, xnames, entity, time, model):
+    shuffled = df.sample(frac=1.0, random_state=1).set_index([entity, time])  # row order must not matter
+    formula = f"{yname} ~ " + " + ".join(xnames)
+    return SpatialPanel.from_formula(formula, shuffled, w, model=model, effects="entity", lee_yu=False).fit()
+
+
+@pytest.mark.parametrize("data", ["cigar", "munnell"])
+@pytest.mark.parametrize("model", ["sar", "sem", "sdm"])
+def test_entity_effects_equal_spreg(data, model, request):
+    df, w, yname, xnames, entity, time = request.getfixturevalue(data)
+    y, x = _spreg_inputs(df, w, yname, xnames, entity, time)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if model == "sem":
+            peer = spreg.ML_ErrorFE(y, x, w)
+        else:
+            peer = spreg.ML_LagFE(y, x, w, slx_lags=1 if model == "sdm" else 0, spat_impacts=None)
+    res = _vagg_fit(df, w, yname, xnames, entity, time, model)
+    ours = res.params.drop("sigma2").to_numpy()
+    np.testing.assert_allclose(ours, peer.betas.ravel(), rtol=0, atol=TOL)
+    np.testing.assert_allclose(res.std_errors.drop("sigma2").to_numpy(), peer.std_err.ravel(), rtol=0, atol=TOL)
+    assert res.loglik == pytest.approx(float(np.squeeze(peer.logll)), abs=1e-5)
+    # the spatial parameter is where spreg puts it (last) and named by the model
+    assert res.params.index[-2] == ("lambda" if model == "sem" else "rho")
+    if model == "sdm":
+        assert [f"W_{c}" for c in xnames] == list(res.params.index[len(xnames) : 2 * len(xnames)])

@@ -1,0 +1,248 @@
+"""SpatialPanel: the specification object of the spatial panel models.
+
+Models (Elhorst 2014, *Spatial Econometrics*, ch. 2-3):
+
+======  ===================================================
+``sar``   y = rho W y + X b + e
+``sdm``   y = rho W y + X b + W X_D t + e
+``sem``   y = X b + u,  u = lambda W u + e
+``sdem``  y = X b + W X_D t + u,  u = lambda W u + e
+``slx``   y = X b + W X_D t + e
+======  ===================================================
+
+with entity, time, two-way or no fixed effects (removed by demeaning; see
+:mod:`vagg.models.spatial.likelihood` for the convention and the Lee-Yu
+correction) and X_D the regressors listed in ``durbin`` (all by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from vagg._errors import DataError, SpecificationError
+from vagg.data.panel import check_panel_index, validate_panel
+from vagg.models.spatial import likelihood as ml
+from vagg.models.spatial.logdet import SpatialOperator
+from vagg.weights import to_sparse
+
+MODELS = ("sar", "sem", "sdm", "sdem", "slx")
+EFFECTS = ("none", "entity", "time", "twoway")
+_LAG_MODELS = ("sar", "sdm")
+_ERROR_MODELS = ("sem", "sdem")
+_DURBIN_MODELS = ("sdm", "sdem", "slx")
+
+
+def _listing(items: Sequence[object], limit: int = 10) -> str:
+    items = list(items)
+    more = len(items) - limit
+    return ", ".join(map(str, items[:limit])) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _formula_frames(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Dependent Series and regressor DataFrame (no intercept) from 'y ~ x1 + x2'."""
+    from formulaic import model_matrix
+
+    if "~" not in formula:
+        raise SpecificationError(f"a formula needs 'y ~ x1 + ...', got {formula!r}")
+    try:
+        mm = model_matrix(formula, data, na_action="ignore")
+    except Exception as exc:  # formulaic raises several types for unknown names
+        raise DataError(f"cannot evaluate formula {formula!r} on the data: {exc}") from exc
+    lhs, rhs = mm.lhs, mm.rhs
+    if lhs.shape[1] != 1:
+        raise SpecificationError(f"the formula must have one dependent variable, got {list(lhs.columns)}")
+    rhs = rhs.drop(columns=[c for c in rhs.columns if c == "Intercept"])
+    if rhs.shape[1] == 0:
+        raise SpecificationError(f"the formula {formula!r} has no regressors")
+    return lhs.iloc[:, 0].rename(str(lhs.columns[0])), pd.DataFrame(rhs, index=data.index)
+
+
+class SpatialPanel:
+    """A spatial panel model: SAR, SEM, SDM, SDEM or SLX, estimated by ML.
+
+    Parameters
+    ----------
+    dependent
+        Series indexed by (entity, time).
+    exog
+        DataFrame of regressors with the same index (no constant: the fixed
+        effects absorb it; with ``effects="none"`` one is added).
+    w
+        libpysal W or (sparse matrix, ids); aligned to the entities by id.
+    model
+        ``"sar"``, ``"sem"``, ``"sdm"``, ``"sdem"`` or ``"slx"``.
+    effects
+        ``"none"``, ``"entity"``, ``"time"`` or ``"twoway"``.
+    lee_yu
+        Lee and Yu (2010) transformation approach; default True for
+        two-way effects, False otherwise.  Requires a row-standardised W
+        when time effects are present.
+    durbin
+        Regressors whose spatial lag enters (SDM, SDEM, SLX); default all.
+    allow_islands
+        Keep units without neighbours (their W rows stay zero).
+    logdet
+        ``"auto"``, ``"eigen"`` or ``"lu"`` (see :mod:`~vagg.models.spatial.logdet`).
+
+    Raises
+    ------
+    DataError
+        Gaps in the panel (naming the missing city-years), missing values,
+        weights ids that differ from the entities (naming both sides),
+        islands.
+    SpecificationError
+        Unknown model or effects, a regressor absorbed by the fixed effects,
+        Lee-Yu with time effects on a W that is not row-standardised.
+    """
+
+    def __init__(
+        self,
+        dependent: pd.Series,
+        exog: pd.DataFrame,
+        w,
+        model: str = "sdm",
+        effects: str = "twoway",
+        lee_yu: bool | None = None,
+        durbin: Sequence[str] | None = None,
+        allow_islands: bool = False,
+        logdet: str = "auto",
+    ) -> None:
+        if model not in MODELS:
+            raise SpecificationError(f"unknown model {model!r}; use one of {MODELS}")
+        if effects not in EFFECTS:
+            raise SpecificationError(f"unknown effects {effects!r}; use one of {EFFECTS}")
+        self.model, self.effects = model, effects
+        self.lee_yu = (effects == "twoway") if lee_yu is None else bool(lee_yu)
+        self.dependent_name = str(dependent.name or "y")
+        exog = pd.DataFrame(exog).copy()
+        exog.columns = [str(c) for c in exog.columns]
+        if self.dependent_name in exog.columns:
+            raise SpecificationError(f"{self.dependent_name!r} is both the dependent variable and a regressor")
+        frame = exog.assign(**{self.dependent_name: dependent})
+        check_panel_index(frame)
+        frame = validate_panel(frame, balanced=True, required=list(frame.columns))
+        self.exog_names = list(exog.columns)
+        self.entities = list(frame.index.get_level_values(0).unique())
+        self.periods = list(frame.index.get_level_values(1).unique())
+        n, t = len(self.entities), len(self.periods)
+        if t < 2 and effects in ("entity", "twoway"):
+            raise DataError(f"entity effects need at least two periods; the panel has {self.periods}")
+        self.w = to_sparse(w, self.entities)
+        self._check_islands(allow_islands)
+        self.durbin = self._durbin_list(durbin)
+        self.operator = SpatialOperator(self.w, logdet)
+        if self.lee_yu and effects in ("time", "twoway") and not self.operator.row_standardised:
+            raise SpecificationError(
+                "the Lee-Yu correction with time effects needs a row-standardised W (every row summing to 1); "
+                "row-standardise W or pass lee_yu=False"
+            )
+        self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
+        self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
+        self.index = frame.index
+
+    # ------------------------------------------------------------- building
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame, w, **kwargs) -> SpatialPanel:
+        """Build from a formula such as ``"y ~ x1 + np.log(x2)"`` (formulaic syntax).
+
+        Keyword arguments are those of :class:`SpatialPanel`.
+        """
+        check_panel_index(data)
+        dependent, exog = _formula_frames(formula, data)
+        return cls(dependent, exog, w, **kwargs)
+
+    def _check_islands(self, allow: bool) -> None:
+        sums = np.asarray(abs(self.w).sum(axis=1)).ravel()
+        islands = [self.entities[i] for i in np.flatnonzero(sums == 0)]
+        if islands and not allow:
+            raise DataError(
+                f"the weights matrix has islands (units with no neighbour): {_listing(islands)}; "
+                "their spatial lag is zero, which the model cannot tell from a true zero; "
+                "pass allow_islands=True to keep them"
+            )
+
+    def _durbin_list(self, durbin: Sequence[str] | None) -> list[str]:
+        if self.model not in _DURBIN_MODELS:
+            if durbin:
+                raise SpecificationError(f"durbin= applies to sdm, sdem and slx, not {self.model!r}")
+            return []
+        if durbin is None:
+            return list(self.exog_names)
+        durbin = [str(d) for d in durbin]
+        unknown = [d for d in durbin if d not in self.exog_names]
+        if unknown:
+            raise SpecificationError(f"durbin names regressors not in the model: {_listing(unknown)}; "
+                                     f"regressors are {_listing(self.exog_names)}")
+        return [c for c in self.exog_names if c in durbin]
+
+    def regressor_names(self) -> list[str]:
+        """Names of the columns of X~: constant, regressors, W_ lags."""
+        const = ["const"] if self.effects == "none" else []
+        return const + self.exog_names + [f"W_{c}" for c in self.durbin]
+
+    def _regressors(self, durbin: Sequence[str]) -> np.ndarray:
+        n, t, _ = self.x.shape
+        parts = [np.ones((n, t, 1))] if self.effects == "none" else []
+        parts.append(self.x)
+        if durbin:
+            cols = [self.exog_names.index(c) for c in durbin]
+            parts.append(ml.lag(self.w, self.x[:, :, cols]))
+        return np.concatenate(parts, axis=2)
+
+    def design(self, durbin: Sequence[str] | None = None) -> ml.Design:
+        """The transformed data for the likelihood (with the model's lags by default)."""
+        durbin = self.durbin if durbin is None else list(durbin)
+        d = ml.make_design(self.y, self._regressors(durbin), self.w, self.effects, self.lee_yu)
+        names = (["const"] if self.effects == "none" else []) + self.exog_names + [f"W_{c}" for c in durbin]
+        self._check_rank(d.x, names)
+        return d
+
+    def _check_rank(self, x: np.ndarray, names: list[str]) -> None:
+        scale = np.sqrt(np.mean(x * x, axis=0))
+        absorbed = [names[i] for i in np.flatnonzero(scale < 1e-10)]
+        if absorbed:
+            raise SpecificationError(
+                f"regressor(s) {_listing(absorbed)} have no variation left after the {self.effects} fixed effects "
+                "(absorbed by them); drop them"
+            )
+        if np.linalg.matrix_rank(x / scale) < x.shape[1]:
+            raise SpecificationError(f"the regressors {_listing(names)} are collinear after the fixed effects")
+
+    # ------------------------------------------------------------- fitting
+    def _estimate(self, model: str, durbin: Sequence[str]) -> dict[str, object]:
+        d = self.design(durbin)
+        if model in _LAG_MODELS:
+            est = ml.fit_lag(d, self.operator)
+        elif model in _ERROR_MODELS:
+            est = ml.fit_error(d, self.operator)
+        else:
+            est = ml.fit_ols(d)
+        est["design"] = d
+        return est
+
+    def fit(self):
+        """Maximum likelihood; returns :class:`~vagg.models.spatial.results.SpatialPanelResults`."""
+        from vagg.models.spatial.results import SpatialPanelResults
+
+        return SpatialPanelResults(self, self._estimate(self.model, self.durbin))
+
+    def loglik_of(self, model: str, durbin: Sequence[str]) -> float:
+        """Maximised log-likelihood of another model on the same data (for LR tests)."""
+        return float(self._estimate(model, durbin)["loglik"])
+
+    def lm_tests(self) -> pd.DataFrame:
+        """LM lag / error tests and their robust forms on the non-spatial panel.
+
+        The regressors are the model's (with its W X terms for a Durbin model);
+        see :func:`vagg.models.spatial.spectests.lm_tests`.
+        """
+        from vagg.models.spatial.spectests import lm_tests
+
+        return lm_tests(self.design(), self.w, len(self.periods))
+
+    def __repr__(self) -> str:
+        return (f"SpatialPanel(model={self.model!r}, effects={self.effects!r}, lee_yu={self.lee_yu}, "
+                f"N={len(self.entities)}, T={len(self.periods)}, regressors={self.regressor_names()})")

@@ -1,0 +1,188 @@
+"""Results of a spatial panel fit, in the linearmodels shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.stats as st
+
+from vagg.models._results import table_info
+from vagg.models.spatial import likelihood as ml
+from vagg.models.spatial.impacts import impact_table
+from vagg.models.spatial.spectests import nested_tests
+
+_LABELS = {"sar": "SAR", "sem": "SEM", "sdm": "SDM", "sdem": "SDEM", "slx": "SLX"}
+
+
+class SpatialPanelResults:
+    """Estimates, inference and effects of a :class:`~vagg.models.SpatialPanel`.
+
+    Attributes
+    ----------
+    params, std_errors, tstats, pvalues
+        Series indexed by regressor: the regressors, ``W_x`` lags, ``rho``
+        (lag models) or ``lambda`` (error models), and ``sigma2``.  Standard
+        errors from the inverse of the analytic information matrix.
+    cov
+        DataFrame, that inverse.
+    loglik, aic, bic
+        Maximised log-likelihood; AIC = -2 logL + 2p, BIC = -2 logL + p log(NT),
+        p counting every entry of ``params``.
+    rsquared
+        Pseudo R^2: squared correlation of the transformed outcome and the
+        fitted values (rho W y + X b for lag models, X b otherwise).
+    entity_effects, time_effects, intercept
+        Fixed effects recovered after estimation from the untransformed data,
+        r_it = y_it - rho (W y)_it - x_it b: mu_i = mean_t r_it (entity
+        effects); with two-way effects r = c + mu_i + a_t with sum mu = sum a = 0.
+    logdet_method
+        How log|I - rho W| was computed.
+    """
+
+    def __init__(self, spec, est: dict[str, object]) -> None:
+        self.spec = spec
+        self.model = spec.model
+        self._design: ml.Design = est["design"]
+        names = spec.regressor_names()
+        spatial = {"sar": "rho", "sdm": "rho", "sem": "lambda", "sdem": "lambda"}.get(spec.model)
+        values = list(est["beta"]) + ([est["spatial"]] if spatial else []) + [est["sigma2"]]
+        index = names + ([spatial] if spatial else []) + ["sigma2"]
+        self.params = pd.Series(values, index=index, name="parameter")
+        self.cov = pd.DataFrame(est["cov"], index=index, columns=index)
+        self.std_errors = pd.Series(np.sqrt(np.diag(est["cov"])), index=index, name="std_error")
+        self.tstats = (self.params / self.std_errors).rename("tstat")
+        self.pvalues = pd.Series(2.0 * st.norm.sf(np.abs(self.tstats)), index=index, name="pvalue")
+        self.spatial_name = spatial
+        self.sigma2 = float(est["sigma2"])
+        self.loglik = float(est["loglik"])
+        self.nobs = int(self.spec.y.size)
+        n_params = len(index)
+        self.aic = -2.0 * self.loglik + 2.0 * n_params
+        self.bic = -2.0 * self.loglik + n_params * np.log(self.nobs)
+        fitted = np.asarray(est["fitted"])
+        self.rsquared = float(np.corrcoef(fitted, self._design.y.ravel())[0, 1] ** 2)
+        self.resid = pd.Series(np.asarray(est["resid"]), index=spec.index, name="resid")
+        self.logdet_method = spec.operator.describe()
+        self._recover_effects()
+
+    # ---------------------------------------------------------------- pieces
+    @property
+    def rho(self) -> float:
+        """The spatial parameter (rho or lambda); 0 for SLX."""
+        return float(self.params[self.spatial_name]) if self.spatial_name else 0.0
+
+    def _beta_theta(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Regressor names, beta, theta (zero where not lagged) and the selector into params."""
+        spec = self.spec
+        names = spec.exog_names
+        beta = self.params[names].to_numpy()
+        theta = np.array([self.params.get(f"W_{c}", 0.0) for c in names])
+        return names, beta, theta, np.array([f"W_{c}" in self.params.index for c in names])
+
+    def _recover_effects(self) -> None:
+        spec = self.spec
+        names, beta, theta, lagged = self._beta_theta()
+        r = spec.y - spec.x @ beta - ml.lag(spec.w, spec.x[:, :, lagged]) @ theta[lagged]
+        if spec.model in ("sar", "sdm"):
+            r = r - self.rho * ml.lag(spec.w, spec.y)
+        grand = float(r.mean())
+        self.intercept = float(self.params["const"]) if spec.effects == "none" else grand
+        ent = pd.Index(spec.entities, name=spec.index.names[0])
+        per = pd.Index(spec.periods, name=spec.index.names[1])
+        self.entity_effects = self.time_effects = None
+        if spec.effects == "entity":
+            self.entity_effects = pd.Series(r.mean(axis=1), index=ent, name="entity_effect")
+        elif spec.effects == "time":
+            self.time_effects = pd.Series(r.mean(axis=0), index=per, name="time_effect")
+        elif spec.effects == "twoway":
+            self.entity_effects = pd.Series(r.mean(axis=1) - grand, index=ent, name="entity_effect")
+            self.time_effects = pd.Series(r.mean(axis=0) - grand, index=per, name="time_effect")
+
+    # ---------------------------------------------------------------- output
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Wald confidence intervals, estimate +/- z * std_error."""
+        z = st.norm.ppf(0.5 + level / 2.0)
+        return pd.DataFrame({"lower": self.params - z * self.std_errors, "upper": self.params + z * self.std_errors})
+
+    def impacts(self, draws: int = 1000, seed: int = 0, method: str = "auto") -> pd.DataFrame:
+        """LeSage-Pace average direct, indirect and total effects of each regressor.
+
+        Parameters
+        ----------
+        draws
+            Parameter vectors drawn from N(estimates, covariance) for the
+            simulated standard errors (0: point estimates only).
+        seed
+            Seed of the draws.
+        method
+            ``"exact"`` (eigenvalues of W), ``"traces"`` (power series with
+            Monte Carlo traces of W^k, for large N) or ``"auto"`` (exact when
+            the eigenvalues are at hand).
+
+        Returns
+        -------
+        DataFrame indexed by regressor: direct, indirect, total and their
+        ``_se``, ``_z``, ``_p``, ``_lo``, ``_hi`` (simulated 95% interval).
+        See :mod:`vagg.models.spatial.impacts` for the formulas.
+        """
+        names, beta, theta, lagged = self._beta_theta()
+        k = len(names)
+        keys = names + [f"W_{c}" for c in names] + [self.spatial_name or "sigma2"]
+        cov = np.zeros((2 * k + 1, 2 * k + 1))
+        present = np.array([key in self.params.index for key in keys])
+        present[-1] = self.model in ("sar", "sdm")
+        sub = [key for key, ok in zip(keys, present) if ok]
+        cov[np.ix_(present, present)] = self.cov.loc[sub, sub].to_numpy()
+        rho = self.rho if self.model in ("sar", "sdm") else 0.0
+        return impact_table(names, beta, theta, rho, cov, self.spec.operator, draws, seed, method)
+
+    def specification_tests(self) -> pd.DataFrame:
+        """Wald and LR tests of this SDM against the SAR and (all lagged) the SEM."""
+        from vagg._errors import SpecificationError
+
+        if self.model != "sdm":
+            raise SpecificationError("specification_tests compares an SDM with its SAR and SEM restrictions; "
+                                     f"this is an {_LABELS[self.model]}")
+        names, beta, theta, lagged = self._beta_theta()
+        keys = names + [f"W_{c}" for c in self.spec.durbin] + ["rho"]
+        cov = self.cov.loc[keys, keys].to_numpy()
+        full = list(self.spec.durbin) == list(names)
+        return nested_tests(
+            beta, theta[lagged], self.rho, cov, np.flatnonzero(lagged), self.loglik,
+            self.spec.loglik_of("sar", []),
+            self.spec.loglik_of("sem", []) if full else None,
+        )
+
+    @property
+    def table_info(self) -> dict[str, object]:
+        spec = self.spec
+        return table_info(
+            dependent=spec.dependent_name,
+            model=_LABELS[self.model],
+            entity_effects=spec.effects in ("entity", "twoway"),
+            time_effects=spec.effects in ("time", "twoway"),
+            cov_type="ML (information matrix)",
+            nobs=self.nobs,
+            rsquared=self.rsquared,
+            loglik=self.loglik,
+            extra={"Lee-Yu correction": "yes" if spec.lee_yu else "no", "log-determinant": self.logdet_method,
+                   "AIC": self.aic, "BIC": self.bic},
+        )
+
+    @property
+    def summary(self) -> str:
+        spec = self.spec
+        table = pd.DataFrame({"coef": self.params, "std err": self.std_errors, "z": self.tstats,
+                              "P>|z|": self.pvalues}).join(self.conf_int())
+        head = [
+            f"{_LABELS[self.model]} spatial panel, ML   dependent: {spec.dependent_name}",
+            f"effects: {spec.effects}   Lee-Yu: {spec.lee_yu}   N = {len(spec.entities)}, T = {len(spec.periods)}, "
+            f"obs = {self.nobs}",
+            f"log-likelihood = {self.loglik:.4f}   AIC = {self.aic:.4f}   BIC = {self.bic:.4f}   "
+            f"pseudo R2 = {self.rsquared:.4f}",
+            f"log-determinant: {self.logdet_method}",
+        ]
+        return "\n".join(head) + "\n" + table.to_string(float_format=lambda v: f"{v:.6g}")
+
+    def __repr__(self) -> str:
+        return self.summary
