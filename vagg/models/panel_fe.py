@@ -1,0 +1,385 @@
+"""Fixed-effects panel regression: none, entity, time or two-way effects.
+
+The model is
+
+.. math::  y_{it} = x_{it}'\\beta + \\alpha_i + \\gamma_t + \\varepsilon_{it},
+
+estimated by OLS on the within-transformed data (see :mod:`vagg.models._within`;
+Wooldridge 2010, ch. 10; Baltagi 2021, ch. 3).  The array core,
+:func:`within_ols`, takes arrays and group codes and is what bootstraps,
+placebo permutations and specification curves call; :class:`PanelFE` is a thin
+layer that reads a formula or DataFrames, drops missing rows (with a note),
+refuses or drops regressors the effects absorb (by name), and computes the
+covariance (:mod:`vagg.models._covariance`).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vagg._errors import DataError, SpecificationError
+from vagg.data.panel import check_columns, check_panel_index
+from vagg.models._covariance import sandwich
+from vagg.models._results import table_info
+from vagg.models._within import (
+    EFFECTS,
+    Groups,
+    absorbed_columns,
+    absorbed_df,
+    collinear_columns,
+    demean,
+)
+
+COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll-kraay")
+_EFFECT_WORDS = {"entity": "entity", "time": "time", "twoway": "entity and time"}
+
+
+def within_ols(
+    y: np.ndarray, x: np.ndarray, groups: Groups, effects: str = "twoway"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fixed-effects OLS on arrays.
+
+    Parameters
+    ----------
+    y, x
+        (n,) outcome and (n x k) regressors, rows matching ``groups``; no
+        missing values, no absorbed columns (see :class:`PanelFE` for checks).
+    groups
+        Entity and time codes, e.g. ``Groups.from_index(df.index)``.
+    effects
+        "none", "entity", "time" or "twoway".
+
+    Returns
+    -------
+    params, residuals, demeaned y, demeaned x
+        :math:`\\hat\\beta = (\\ddot X'\\ddot X)^{-1}\\ddot X'\\ddot y`.
+    """
+    both = demean(np.column_stack([y, x]), groups, effects)
+    y_dm, x_dm = both[:, 0], both[:, 1:]
+    params = np.linalg.solve(x_dm.T @ x_dm, x_dm.T @ y_dm)
+    return params, y_dm - x_dm @ params, y_dm, x_dm
+
+
+def _check_effects(effects: str) -> str:
+    if effects not in EFFECTS:
+        raise SpecificationError(f"effects must be one of {EFFECTS}, got {effects!r}")
+    return effects
+
+
+def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Split ``"y ~ x1 + x2"`` into the dependent Series and regressor DataFrame.
+
+    Terms that are column names are taken as they are; other terms
+    (``np.log(x)``, ``x1:x2``) are built by formulaic.  An intercept term
+    ("1" or "0") is ignored: the effects decide whether there is a constant.
+    """
+    if not isinstance(formula, str) or formula.count("~") != 1:
+        raise SpecificationError(f"a formula needs one '~', as in 'y ~ x1 + x2'; got {formula!r}")
+    lhs, rhs = (part.strip() for part in formula.split("~"))
+    if lhs not in data.columns:
+        raise SpecificationError(f"dependent variable {lhs!r} is not a column of the data")
+    terms = [t.strip() for t in rhs.split("+") if t.strip() not in ("", "1", "0")]
+    if not terms:
+        raise SpecificationError(f"formula {formula!r} has no regressors")
+    if all(t in data.columns for t in terms):
+        return data[lhs], data[terms]
+    unknown = [t for t in terms if re.fullmatch(r"\w+", t) and t not in data.columns]
+    if unknown:
+        raise SpecificationError(f"regressor(s) not in the data: {', '.join(map(repr, unknown))}")
+    from formulaic import model_matrix
+
+    exog = model_matrix("0 + " + " + ".join(terms), data, na_action="ignore")
+    return data[lhs], pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+
+
+def _cross_section_index(index: pd.Index) -> pd.MultiIndex:
+    return pd.MultiIndex.from_arrays([np.arange(len(index)), np.zeros(len(index), dtype=int)], names=["obs", "time"])
+
+
+class PanelFE:
+    """Linear panel regression with fixed effects.
+
+    Parameters
+    ----------
+    dependent
+        Outcome, a Series indexed like ``exog``.
+    exog
+        Regressors, a DataFrame indexed by (entity, time); any index when
+        ``effects="none"``.
+    effects
+        "none" (pooled OLS with a constant), "entity", "time" or "twoway".
+    data
+        Optional frame holding cluster columns named in :meth:`fit`.
+
+    Notes
+    -----
+    Rows with a missing outcome or regressor are dropped and counted in
+    ``results.notes``.  A regressor the effects absorb (constant within
+    entity under entity effects, within period under time effects) or one
+    collinear with earlier regressors is dropped with a warning naming it.
+    """
+
+    def __init__(
+        self,
+        dependent: pd.Series,
+        exog: pd.DataFrame,
+        effects: str = "twoway",
+        data: pd.DataFrame | None = None,
+    ) -> None:
+        self.effects = _check_effects(effects)
+        if not isinstance(exog, pd.DataFrame) or not isinstance(dependent, pd.Series):
+            raise DataError("PanelFE needs the outcome as a Series and the regressors as a DataFrame")
+        if effects != "none":
+            check_panel_index(exog)
+        self.dependent_name = str(dependent.name)
+        frame = pd.concat([dependent.rename(self.dependent_name), exog], axis=1)
+        check_columns(frame, frame.columns, numeric=True, complete=False)
+        keep = frame.notna().all(axis=1).to_numpy()
+        self.notes: list[str] = []
+        if not keep.all():
+            counts = frame.isna().sum()
+            which = ", ".join(f"{c} ({int(v)})" for c, v in counts[counts > 0].items())
+            self.notes.append(f"{int((~keep).sum())} row(s) with missing values dropped: {which}")
+        frame = frame.loc[keep]
+        if len(frame) == 0:
+            raise DataError("no complete rows: every row has a missing outcome or regressor")
+        self.data = data
+        self._keep = keep
+        self.index = frame.index
+        panel_index = frame.index if effects != "none" or isinstance(frame.index, pd.MultiIndex) else None
+        self.groups = Groups.from_index(panel_index if panel_index is not None else _cross_section_index(frame.index))
+        self._is_panel = panel_index is not None
+        self.y = frame[self.dependent_name].to_numpy(dtype=float)
+        x = frame.drop(columns=self.dependent_name)
+        if effects == "none":
+            x = pd.concat([pd.Series(1.0, index=x.index, name="const"), x], axis=1)
+        self._prepare(x)
+
+    def _prepare(self, x: pd.DataFrame) -> None:
+        names = [str(c) for c in x.columns]
+        raw = x.to_numpy(dtype=float)
+        both = demean(np.column_stack([self.y, raw]), self.groups, self.effects)
+        y_dm, x_dm = both[:, 0], both[:, 1:]
+        absorbed = absorbed_columns(raw, x_dm) if self.effects != "none" else np.zeros(len(names), dtype=bool)
+        if absorbed.any():
+            which = [n for n, a in zip(names, absorbed) if a]
+            msg = (f"regressor(s) {', '.join(which)} absorbed by the {_EFFECT_WORDS[self.effects]} fixed "
+                   "effects (no variation left after removing them); dropped")
+            warnings.warn(msg, stacklevel=4)
+            self.notes.append(msg)
+        collinear = np.zeros(len(names), dtype=bool)
+        collinear[~absorbed] = collinear_columns(x_dm[:, ~absorbed])
+        if collinear.any():
+            which = [n for n, c in zip(names, collinear) if c]
+            msg = f"regressor(s) {', '.join(which)} collinear with the other regressors; dropped"
+            warnings.warn(msg, stacklevel=4)
+            self.notes.append(msg)
+        keep = ~(absorbed | collinear)
+        if not keep.any():
+            raise SpecificationError("no regressor left after removing those the fixed effects absorb")
+        self.exog_names = [n for n, k in zip(names, keep) if k]
+        self.x = raw[:, keep]
+        self.y_dm, self.x_dm = y_dm, x_dm[:, keep]
+        self.df_absorbed = absorbed_df(self.groups, self.effects)
+
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame, effects: str = "twoway") -> PanelFE:
+        """``PanelFE.from_formula("y ~ x1 + x2", data, effects="twoway")``."""
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+        dependent, exog = parse_formula(formula, data)
+        return cls(dependent, exog, effects=effects, data=data)
+
+    # -- clusters -----------------------------------------------------------------
+    def _cluster_codes(self, cluster: object) -> np.ndarray:
+        """(n x 1) or (n x 2) cluster codes from a name, names or an array."""
+        if cluster is None:
+            return self.groups.entity[:, None]
+        if isinstance(cluster, (list, tuple)) and all(isinstance(c, str) for c in cluster):
+            if len(cluster) not in (1, 2):
+                raise SpecificationError(f"clustering takes one or two dimensions, got {len(cluster)}")
+            return np.column_stack([self._one_cluster(c) for c in cluster])
+        return self._one_cluster(cluster)[:, None]
+
+    def _one_cluster(self, cluster: object) -> np.ndarray:
+        levels = list(self.index.names) if self._is_panel else []
+        if cluster == "entity" or (levels and cluster == levels[0]):
+            return self.groups.entity
+        if cluster == "time" or (levels and cluster == levels[1]):
+            return self.groups.time
+        if isinstance(cluster, str):
+            if self.data is None or cluster not in self.data.columns:
+                raise SpecificationError(f"cluster variable {cluster!r} is not a column of the data")
+            values = self.data[cluster].to_numpy()[self._keep]
+        else:
+            values = np.asarray(cluster)
+            if values.shape[0] == len(self._keep):
+                values = values[self._keep]
+            if values.shape[0] != len(self.y):
+                raise DataError(f"cluster array has {values.shape[0]} entries for {len(self.y)} observations")
+        if pd.isna(values).any():
+            raise DataError(f"cluster variable {cluster if isinstance(cluster, str) else 'array'!r} has missing values")
+        return pd.factorize(values, sort=True)[0]
+
+    def _nested_df(self, clusters: np.ndarray) -> int:
+        """Effect parameters not nested in any cluster variable (Correia 2017)."""
+        def nested(codes: np.ndarray) -> bool:
+            n_groups = len(np.unique(codes))
+            return any(len(np.unique(np.column_stack([codes, clusters[:, j]]), axis=0)) == n_groups
+                       for j in range(clusters.shape[1]))
+
+        d = self.df_absorbed
+        if self.effects in ("entity", "twoway") and nested(self.groups.entity):
+            return d - self.groups.n_entities
+        if self.effects in ("time", "twoway") and nested(self.groups.time):
+            return d - self.groups.n_periods
+        return d
+
+    # -- fit ----------------------------------------------------------------------
+    def fit(
+        self,
+        cov: str = "clustered",
+        cluster: str | Sequence[str] | np.ndarray | None = None,
+        bandwidth: int | None = None,
+    ) -> PanelFEResults:
+        """Estimate the coefficients and their covariance.
+
+        Parameters
+        ----------
+        cov
+            "unadjusted", "robust", "clustered" (default) or "driscoll-kraay".
+        cluster
+            For "clustered": None (the entity), "entity", "time", a column of
+            ``data``, an array, or two names for two-way clustering.
+        bandwidth
+            Bartlett bandwidth for "driscoll-kraay" (default
+            :math:`\\lfloor 4(T/100)^{2/9}\\rfloor`).
+
+        Notes
+        -----
+        Degrees of freedom: :math:`n-k-D` with :math:`D` the rank of the effect
+        dummies; under clustering, effects nested in a cluster variable are not
+        counted (the reghdfe rule, Correia 2017), so entity effects with
+        entity clusters give Stata's ``xtreg, fe vce(cluster id)`` factor
+        :math:`\\frac{G}{G-1}\\frac{n-1}{n-k}`.  Clustered p-values and
+        intervals use the t distribution with :math:`G-1` degrees of freedom
+        (the smaller G for two-way clustering), others :math:`n-k-D`.
+        """
+        if cov not in COV_TYPES:
+            raise SpecificationError(f"cov must be one of {COV_TYPES}, got {cov!r}")
+        params = np.linalg.solve(self.x_dm.T @ self.x_dm, self.x_dm.T @ self.y_dm)
+        resid = self.y_dm - self.x_dm @ params
+        n, k = self.x_dm.shape
+        clusters = self._cluster_codes(cluster) if cov == "clustered" else None
+        d = self._nested_df(clusters) if clusters is not None else self.df_absorbed
+        df_resid = n - k - d
+        if df_resid <= 0:
+            raise SpecificationError(f"no residual degrees of freedom: {n} observations, {k} regressors, "
+                                     f"{d} fixed-effect parameters")
+        if cov == "driscoll-kraay":
+            if not self._is_panel:
+                raise SpecificationError("Driscoll-Kraay standard errors need a panel indexed by (entity, time)")
+            limit = self.groups.n_periods
+            if bandwidth is not None and not 0 <= bandwidth < limit:
+                raise SpecificationError(f"Driscoll-Kraay bandwidth must be in [0, {limit - 1}], got {bandwidth}")
+        vcov, info = sandwich(self.x_dm, resid, cov, df_resid, clusters=clusters, time=self.groups.time,
+                              bandwidth=bandwidth)
+        if clusters is not None:
+            g = info["n_clusters"]
+            g_min = min(g) if isinstance(g, tuple) else g
+            if g_min < 2:
+                raise SpecificationError("clustered standard errors need at least two clusters")
+            df_t = g_min - 1
+        else:
+            df_t = df_resid
+        return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
+
+
+class PanelFEResults:
+    """Estimates of a :class:`PanelFE` model, in the linearmodels shape."""
+
+    def __init__(self, model: PanelFE, params: np.ndarray, vcov: np.ndarray, resid: np.ndarray, cov_type: str,
+                 info: dict[str, object], df_t: int, df_resid: int, clusters: np.ndarray | None,
+                 cluster_spec: object) -> None:
+        names = model.exog_names
+        self.model = model
+        self.params = pd.Series(params, index=names, name="parameter")
+        self.cov = pd.DataFrame(vcov, index=names, columns=names)
+        self.std_errors = pd.Series(np.sqrt(np.diag(vcov)), index=names, name="std_error")
+        self.tstats = (self.params / self.std_errors).rename("tstat")
+        self.df_t = int(df_t)
+        self.df_resid = int(df_resid)
+        self.pvalues = pd.Series(2 * stats.t.sf(np.abs(self.tstats.to_numpy()), self.df_t), index=names,
+                                 name="pvalue")
+        self.resid = pd.Series(resid, index=model.index, name="residual")
+        self.nobs = len(resid)
+        self.effects = model.effects
+        self.entity_effects = model.effects in ("entity", "twoway")
+        self.time_effects = model.effects in ("time", "twoway")
+        self.n_clusters = info["n_clusters"]
+        self.bandwidth = info["bandwidth"]
+        self.clusters = clusters
+        self.cov_type = _cov_label(cov_type, cluster_spec, info)
+        self.cov_kind = cov_type
+        self.notes = list(model.notes)
+        ss_res = float(resid @ resid)
+        y_dm = model.y_dm
+        y_centered = y_dm if model.effects != "none" else y_dm - y_dm.mean()
+        self.rsquared_within = 1 - ss_res / float(y_centered @ y_centered)
+        xb = model.x @ params
+        self.rsquared = float(np.corrcoef(model.y, xb)[0, 1] ** 2) if np.std(xb) > 0 else 0.0
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals from the t distribution (see :meth:`PanelFE.fit`)."""
+        q = stats.t.ppf(0.5 + level / 2, self.df_t)
+        return pd.DataFrame({"lower": self.params - q * self.std_errors, "upper": self.params + q * self.std_errors})
+
+    @property
+    def table_info(self) -> dict[str, object]:
+        g = self.n_clusters
+        return table_info(
+            dependent=self.model.dependent_name,
+            model="FE" if self.effects != "none" else "OLS",
+            entity_effects=self.entity_effects,
+            time_effects=self.time_effects,
+            cov_type=self.cov_type,
+            n_clusters=min(g) if isinstance(g, tuple) else g,
+            nobs=self.nobs,
+            rsquared_within=self.rsquared_within if self.effects != "none" else None,
+            rsquared=self.rsquared,
+        )
+
+    @property
+    def summary(self) -> str:
+        ci = self.conf_int()
+        table = pd.DataFrame({"coef": self.params, "std err": self.std_errors, "t": self.tstats,
+                              "P>|t|": self.pvalues, "[0.025": ci["lower"], "0.975]": ci["upper"]})
+        head = [
+            f"Fixed-effects regression: {self.model.dependent_name}",
+            f"effects: {self.effects}   observations: {self.nobs}   covariance: {self.cov_type}",
+            f"R-squared within: {self.rsquared_within:.4f}   overall: {self.rsquared:.4f}",
+        ]
+        return "\n".join(head + [table.to_string(float_format=lambda v: f"{v:.4f}")] + self.notes)
+
+    def __repr__(self) -> str:
+        return self.summary
+
+
+def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
+    if kind == "clustered":
+        if cluster is None:
+            what = "entity"
+        elif isinstance(cluster, (list, tuple)):
+            what = " and ".join(map(str, cluster))
+        else:
+            what = str(cluster) if isinstance(cluster, str) else "user"
+        return f"clustered ({what})"
+    if kind == "driscoll-kraay":
+        return f"Driscoll-Kraay (bandwidth {info['bandwidth']})"
+    return kind
