@@ -74,7 +74,7 @@ def _linear_scores(z: np.ndarray, w: np.ndarray, cols: np.ndarray, method: str) 
     wd = wd / wd.sum()
     if method == "topsis":
         return topsis_closeness(z[:, cols], wd, np.ones(cols.sum()))
-    return z[:, cols] @ wd
+    return np.clip(z[:, cols] @ wd, 0.0, 1.0)  # a weighted mean of [0, 1] values; clip rounding
 
 
 def _weigh(z: np.ndarray, method: str, shift: float, topsis_weights: str) -> np.ndarray:
