@@ -15,19 +15,16 @@ import pytest
 import vagg
 from vagg.data.simulate_spatial import simulate_spatial_panel
 from vagg.models import SpatialPanel
+from vagg.models.spatial import logdet as logdet_module
 from vagg.models.spatial.logdet import SpatialOperator
 
 
 @pytest.fixture(scope="module")
 def cigar(reference_dir):
-    libpysal = pytest.importorskip("libpysal")
-    df = pd.read_csv(reference_dir / "cigar.csv")
-    df["lsales"] = np.log(df["sales"])
-    df["lprice"] = np.log(df["price"] / df["cpi"])
-    df["lndi"] = np.log(df["ndi"] / df["cpi"])
-    raw = libpysal.io.open(libpysal.examples.get_path("spat-sym-us.wk1")).read()
-    codes = sorted(df["state"].unique())
-    return df.set_index(["state", "year"]), raw.sparse, codes
+    from test_spatial_peers import load_cigar
+
+    df, raw, codes = load_cigar(reference_dir)
+    return df.set_index(["state", "year"]), raw, codes
 
 
 def _dense_effects(w: np.ndarray, rho: float, beta: float, theta: float) -> tuple[float, float]:
@@ -109,16 +106,26 @@ def test_logdet_paths_equal_slogdet(guangdong_queen, rho):
     assert SpatialOperator(w, "lu").logdet(rho) == pytest.approx(reference, abs=1e-10)
 
 
-def test_lu_path_gives_the_eigen_estimates(cigar):
+def test_lu_path_gives_the_eigen_estimates(cigar, monkeypatch):
     df, raw, codes = cigar
     w = vagg.weights.from_matrix(raw, codes)
-    fits = {m: SpatialPanel.from_formula("lsales ~ lprice + lndi", df, w, model="sdm", effects="twoway",
-                                         logdet=m).fit() for m in ("eigen", "lu")}
-    np.testing.assert_allclose(fits["lu"].params, fits["eigen"].params, atol=1e-7)
-    # Hutchinson traces: standard errors close, not identical
-    np.testing.assert_allclose(fits["lu"].std_errors, fits["eigen"].std_errors, rtol=0.05)
-    assert "LU" in fits["lu"].table_info["extra"]["log-determinant"]
-    assert "eigen" in fits["eigen"].table_info["extra"]["log-determinant"]
+
+    def fit(method):
+        return SpatialPanel.from_formula("lsales ~ lprice + lndi", df, w, model="sdm", effects="twoway",
+                                         logdet=method).fit()
+
+    eigen, lu = fit("eigen"), fit("lu")
+    np.testing.assert_allclose(lu.params, eigen.params, atol=1e-7)
+    np.testing.assert_allclose(lu.std_errors, eigen.std_errors, atol=1e-7)
+    assert lu.table_info["extra"]["log-determinant"].startswith("sparse LU")
+    assert eigen.table_info["extra"]["log-determinant"].startswith("eigenvalues")
+    # the large-N path: Hutchinson traces give standard errors close to the exact ones
+    monkeypatch.setattr(logdet_module, "TRACE_DENSE_LIMIT", 0)
+    hutchinson = fit("lu")
+    assert "Hutchinson" in hutchinson.logdet_method
+    np.testing.assert_allclose(hutchinson.params, eigen.params, atol=1e-7)
+    np.testing.assert_allclose(hutchinson.std_errors, eigen.std_errors, rtol=0.05)
+    assert not np.allclose(hutchinson.std_errors, eigen.std_errors, rtol=1e-9)
 
 
 def test_lm_tests_equal_hand_computation(guangdong_queen):

@@ -19,21 +19,27 @@ import pytest
 import vagg
 from vagg.models import SpatialPanel
 
-spreg = pytest.importorskip("spreg")
-libpysal = pytest.importorskip("libpysal")
+import spreg
+import libpysal
 
 TOL = 1e-6
 
 
-@pytest.fixture(scope="module")
-def cigar(reference_dir):
+def load_cigar(reference_dir):
+    """Baltagi's cigarette panel with log sales, log real price and log real income, and the raw
+    binary contiguity of the 46 states (libpysal's spat-sym-us.wk1) with the state codes in its order."""
     df = pd.read_csv(reference_dir / "cigar.csv")
     df["lsales"] = np.log(df["sales"])
     df["lprice"] = np.log(df["price"] / df["cpi"])
     df["lndi"] = np.log(df["ndi"] / df["cpi"])
     raw = libpysal.io.open(libpysal.examples.get_path("spat-sym-us.wk1")).read()
-    codes = sorted(df["state"].unique())
-    w = vagg.weights.from_matrix(raw.sparse, codes)  # row-standardised, ids = state codes
+    return df, raw.sparse, sorted(df["state"].unique())
+
+
+@pytest.fixture(scope="module")
+def cigar(reference_dir):
+    df, raw, codes = load_cigar(reference_dir)
+    w = vagg.weights.from_matrix(raw, codes)  # row-standardised, ids = state codes
     return df, w, "lsales", ["lprice", "lndi"], "state", "year"
 
 

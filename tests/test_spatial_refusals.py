@@ -126,7 +126,7 @@ def test_fixed_effects_include_rho_wy(panel, guangdong_queen, model, effects):
 
 def test_sem_fixed_effects_equal_spreg(panel, guangdong_queen):
     """spreg's ML_ErrorFE reports mu_i = mean_t (y - X b), the same recovery as ours for the SEM."""
-    spreg = pytest.importorskip("spreg")
+    import spreg
     res = _fit(panel, guangdong_queen, model="sem", effects="entity", lee_yu=False)
     ids = [str(i) for i in guangdong_queen.id_order]
     long = panel.reset_index()

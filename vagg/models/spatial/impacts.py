@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
-from vagg.models.spatial.logdet import SpatialOperator
+from vagg.models.spatial.logdet import SpatialOperator, eigenvalues
 
 #: Monte Carlo probes for tr(W^k), k >= 3, on the trace path
 POWER_PROBES = 50
@@ -80,13 +80,13 @@ def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, 
     need_sums = not op.row_standardised
     out: dict[str, np.ndarray] = {}
     if method == "exact" or (method == "auto" and op.eigenvalues is not None):
-        lam = op.eigenvalues if op.eigenvalues is not None else SpatialOperator(op.w, "eigen").eigenvalues
+        lam = op.eigenvalues if op.eigenvalues is not None else eigenvalues(op.w)
         inv = 1.0 / (1.0 - rho[:, None] * lam[None, :])
         out["m0"] = inv.mean(axis=1).real
         out["m1"] = (inv * lam[None, :]).mean(axis=1).real
         method = "exact"
     if method != "exact" or need_sums:
-        radius = 1.0 if op.row_standardised else float(np.abs(op.bounds[1]) ** -1)
+        radius = 1.0 if op.row_standardised else 1.0 / op.bounds[1]
         order = _series_order(rho, radius)
         traces, sums = _power_moments(op, order + 1)
         powers = rho[:, None] ** np.arange(order + 1)[None, :]
@@ -130,8 +130,8 @@ def impact_table(
     rho
         Spatial lag parameter (0 for models without one).
     cov
-        Covariance of (beta, theta, rho) in that order, 3k... rows as built
-        by the caller: a (2k + 1) square matrix, zero rows for fixed terms.
+        Covariance of (beta, theta, rho), a (2k + 1) square matrix with zero
+        rows and columns for terms that are not estimated.
     draws, seed
         Number of simulated parameter vectors and the generator seed.
 
@@ -144,9 +144,7 @@ def impact_table(
     k = len(names)
     centre = np.concatenate([beta, theta, [rho]])
     point = effects(beta[None, :], theta[None, :], multipliers(op, np.array([rho]), method))
-    table = pd.DataFrame(index=pd.Index(names, name="regressor"))
-    for key in ("direct", "indirect", "total"):
-        table[key] = point[key][0]
+    columns = {key: point[key][0] for key in ("direct", "indirect", "total")}
     if draws > 0:
         rng = np.random.default_rng(seed)
         vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
@@ -157,10 +155,9 @@ def impact_table(
         sim = effects(sample[:, :k], sample[:, k : 2 * k], multipliers(op, sample[:, -1], method))
         for key in ("direct", "indirect", "total"):
             se = sim[key].std(axis=0, ddof=1)
-            table[f"{key}_se"] = se
             with np.errstate(divide="ignore", invalid="ignore"):
-                z = np.where(se > 0, table[key].to_numpy() / se, np.nan)
-            table[f"{key}_z"] = z
-            table[f"{key}_p"] = 2.0 * st.norm.sf(np.abs(z))
-            table[f"{key}_lo"], table[f"{key}_hi"] = np.percentile(sim[key], [2.5, 97.5], axis=0)
-    return table
+                z = np.where(se > 0, columns[key] / se, np.nan)
+            columns[f"{key}_se"], columns[f"{key}_z"] = se, z
+            columns[f"{key}_p"] = 2.0 * st.norm.sf(np.abs(z))
+            columns[f"{key}_lo"], columns[f"{key}_hi"] = np.percentile(sim[key], [2.5, 97.5], axis=0)
+    return pd.DataFrame(columns, index=pd.Index(names, name="regressor"))

@@ -2,19 +2,21 @@
 
 Two paths, chosen by the size of W (``method="auto"``) and overridable:
 
-``"eigen"`` (N <= :data:`DENSE_LIMIT`)
+``"eigen"`` (N <= :data:`EIGEN_LIMIT`)
     The eigenvalues lambda_i of W once (Ord 1975, JASA 70:120-126), then
     log|I - rho W| = sum_i log(1 - rho lambda_i) for any rho at O(N) cost.
-    Traces of G = W (I - rho W)^{-1} for the information matrix are exact
-    (tr G = sum lambda_i / (1 - rho lambda_i), tr G^2 likewise, tr G'G from
-    the dense G).
+    The eigenvalues are cached by the content of W, so refits on the same W
+    (a robustness battery) pay for them once.
 ``"lu"`` (larger N)
     A sparse LU factorisation of I - rho W for each rho (SuperLU; Pace and
     Barry 1997, Geographical Analysis 29:232-247): log|I - rho W| = sum_i
-    log|u_ii|.  Nothing of size N x N is stored.  The traces needed by the
-    information matrix are Hutchinson estimates (Hutchinson 1990,
-    Comm. Stat. Simul. 19:433-450) with ``probes`` Rademacher vectors drawn
-    from a fixed seed, so the standard errors are reproducible.
+    log|u_ii|.  Nothing of size N x N is stored for the search.
+
+The traces of G = W (I - rho W)^{-1} needed once by the information matrix
+are exact from the dense G for N <= :data:`TRACE_DENSE_LIMIT` (one dense
+solve), and beyond that Hutchinson estimates (Hutchinson 1990, Comm. Stat.
+Simul. 19:433-450) with :data:`TRACE_PROBES` Rademacher vectors from a fixed
+seed, so the standard errors are reproducible.
 
 The admissible interval for rho is (1/lambda_min, 1/lambda_max) from the
 real eigenvalues (eigen path); on the LU path it is (-1/r, 1/r) with r the
@@ -35,7 +37,9 @@ import scipy.sparse.linalg as spla
 from vagg._errors import SpecificationError
 
 #: largest N for which the eigenvalue path is chosen automatically
-DENSE_LIMIT = 4000
+EIGEN_LIMIT = 1000
+#: largest N for which the information-matrix traces are computed from a dense G
+TRACE_DENSE_LIMIT = 5000
 #: Rademacher probes for stochastic traces on the LU path
 TRACE_PROBES = 100
 TRACE_SEED = 20100301
@@ -52,7 +56,7 @@ def _fingerprint(w: sp.csr_matrix) -> str:
     return digest.hexdigest()
 
 
-def _eigenvalues(w: sp.csr_matrix) -> np.ndarray:
+def eigenvalues(w: sp.csr_matrix) -> np.ndarray:
     """Eigenvalues of W, cached by content: a robustness battery refits on the same W."""
     key = _fingerprint(w)
     if key not in _EIGEN_CACHE:
@@ -74,7 +78,7 @@ class SpatialOperator:
     w
         N x N CSR matrix in the panel's entity order.
     method
-        ``"auto"`` (eigen for N <= DENSE_LIMIT, else lu), ``"eigen"`` or ``"lu"``.
+        ``"auto"`` (eigen for N <= EIGEN_LIMIT, else lu), ``"eigen"`` or ``"lu"``.
     """
 
     w: sp.csr_matrix
@@ -89,11 +93,11 @@ class SpatialOperator:
         self.w = sp.csr_matrix(self.w, dtype=float)
         self.n = self.w.shape[0]
         if self.method == "auto":
-            self.method = "eigen" if self.n <= DENSE_LIMIT else "lu"
+            self.method = "eigen" if self.n <= EIGEN_LIMIT else "lu"
         self.row_standardised = bool(np.allclose(np.asarray(self.w.sum(axis=1)).ravel(), 1.0))
         self._identity = sp.identity(self.n, format="csc")
         if self.method == "eigen":
-            self.eigenvalues = _eigenvalues(self.w)
+            self.eigenvalues = eigenvalues(self.w)
             real = self.eigenvalues[np.abs(self.eigenvalues.imag) < 1e-10].real
             radius = float(np.abs(self.eigenvalues).max())
             low = 1.0 / real.min() if real.min() < 0 else -1.0 / radius
@@ -117,7 +121,7 @@ class SpatialOperator:
     # ------------------------------------------------------------------ solves
     def factor(self, rho: float):
         """A callable z -> (I - rho W)^{-1} z (and its transpose with ``trans=True``)."""
-        if self.method == "eigen":
+        if self.n <= TRACE_DENSE_LIMIT:
             lu = la.lu_factor(np.eye(self.n) - rho * self.w.toarray())
             return lambda z, trans=False: la.lu_solve(lu, z, trans=1 if trans else 0)
         lu = spla.splu((self._identity - rho * self.w).tocsc())
@@ -126,19 +130,17 @@ class SpatialOperator:
     def traces(self, rho: float) -> dict[str, float]:
         """tr G, tr G^2, tr G'G and ||G'1||^2 / N for G = W (I - rho W)^{-1}.
 
-        Exact on the eigen path, Hutchinson estimates on the LU path.
+        Exact (dense G) for N <= TRACE_DENSE_LIMIT, Hutchinson estimates beyond.
         """
         solve = self.factor(rho)
         ones = np.ones(self.n)
         gt_ones = solve(self.w.T @ ones, trans=True)  # G'1 = A^{-T} W' 1
-        if self.method == "eigen":
-            lam = self.eigenvalues
-            g = lam / (1.0 - rho * lam)
-            dense_g = solve(self.w.toarray())  # A^{-1} W = W A^{-1}
+        if self.n <= TRACE_DENSE_LIMIT:
+            g = solve(self.w.toarray())  # A^{-1} W = W A^{-1}
             return {
-                "trG": float(np.sum(g).real),
-                "trG2": float(np.sum(g * g).real),
-                "trGtG": float(np.sum(dense_g * dense_g)),
+                "trG": float(np.trace(g)),
+                "trG2": float(np.sum(g * g.T)),
+                "trGtG": float(np.sum(g * g)),
                 "Gt1": float(gt_ones @ gt_ones) / self.n,
             }
         rng = np.random.default_rng(TRACE_SEED)
@@ -153,6 +155,7 @@ class SpatialOperator:
         }
 
     def describe(self) -> str:
-        if self.method == "eigen":
-            return "eigenvalues (exact)"
-        return f"sparse LU; information-matrix traces by Hutchinson ({TRACE_PROBES} probes)"
+        """The log-determinant and trace methods, for the results' record."""
+        logdet = "eigenvalues" if self.method == "eigen" else "sparse LU"
+        traces = "exact" if self.n <= TRACE_DENSE_LIMIT else f"Hutchinson, {TRACE_PROBES} probes"
+        return f"{logdet}; information-matrix traces {traces}"
