@@ -161,6 +161,15 @@ def coreness(A: np.ndarray, tol: float = 1e-12, max_iter: int = 1000) -> np.ndar
     return c
 
 
+def _perron(W: np.ndarray) -> np.ndarray:
+    """In-eigenvector centrality x = W'x / lambda_max of a non-negative matrix, unit Euclidean norm (as networkx)."""
+    if not W.any():
+        return np.zeros(len(W))
+    vals, vecs = np.linalg.eig(W.T)
+    x = np.abs(vecs[:, np.argmax(vals.real)].real)
+    return x / np.linalg.norm(x)
+
+
 def centrality(network: pd.DataFrame) -> pd.DataFrame:
     r"""Centralities of every city in a directed flow network.
 
@@ -170,7 +179,8 @@ def centrality(network: pd.DataFrame) -> pd.DataFrame:
     - ``betweenness``: normalised betweenness on the binary network (Freeman 1977);
     - ``closeness``: closeness on the binary network (networkx: distance to the
       city, Wasserman-Faust scaling for unreachable cities);
-    - ``eigenvector``: eigenvector centrality of the weighted network (in-flows);
+    - ``eigenvector``: eigenvector centrality of the weighted network (the Perron
+      vector of R', in-flows, unit norm as in networkx; Bonacich 1987);
     - ``coreness``: continuous core-periphery coreness of the binary network
       (:func:`coreness`);
     - ``density``: links / (n (n - 1)) of the binary network (same for every city).
@@ -187,8 +197,9 @@ def centrality(network: pd.DataFrame) -> pd.DataFrame:
     References
     ----------
     Freeman, L. C. (1977). A set of measures of centrality based on betweenness.
-    *Sociometry* 40, 35-41; Wasserman, S. and Faust, K. (1994). *Social Network
-    Analysis*. Cambridge University Press.
+    *Sociometry* 40, 35-41; Bonacich, P. (1987). Power and centrality: a family
+    of measures. *American Journal of Sociology* 92(5), 1170-1182; Wasserman, S.
+    and Faust, K. (1994). *Social Network Analysis*. Cambridge University Press.
     """
     ids = list(network.index)
     if list(network.columns) != ids:
@@ -199,10 +210,8 @@ def centrality(network: pd.DataFrame) -> pd.DataFrame:
     row_mean = np.where(off, R, 0.0).sum(axis=1) / (n - 1)
     A = (off & (R > row_mean[:, None])).astype(float)
     binary = nx.from_numpy_array(A, create_using=nx.DiGraph)
-    weighted = nx.from_numpy_array(np.where(off, R, 0.0), create_using=nx.DiGraph)
     between = nx.betweenness_centrality(binary, normalized=True)
     close = nx.closeness_centrality(binary)
-    eigen = nx.eigenvector_centrality_numpy(weighted, weight="weight") if R[off].sum() > 0 else dict.fromkeys(range(n), 0.0)
     return pd.DataFrame(
         {
             "out_strength": np.where(off, R, 0.0).sum(axis=1),
@@ -211,7 +220,7 @@ def centrality(network: pd.DataFrame) -> pd.DataFrame:
             "in_degree": A.sum(axis=0),
             "betweenness": [between[i] for i in range(n)],
             "closeness": [close[i] for i in range(n)],
-            "eigenvector": [eigen[i] for i in range(n)],
+            "eigenvector": _perron(np.where(off, R, 0.0)),
             "coreness": coreness(A),
             "density": A.sum() / (n * (n - 1)),
         },
