@@ -13,12 +13,14 @@ S2 = sum_i (w_i. + w_.i)^2 and kurtosis b2 = n sum z^4 / (sum z^2)^2:
 with variances under normality and under randomisation from Cliff and Ord
 (1981), *Spatial Processes*, Pion, ch. 1-2 (the formulas esda uses).  The
 permutation p-value reshuffles the values over the units ``permutations``
-times (seeded, vectorised) and is esda's folded pseudo p-value
-(min(#{sim >= stat}, P - #{sim >= stat}) + 1) / (P + 1).
+times (seeded, vectorised) and is the folded pseudo p-value of esda,
+(min(#{sim >= stat}, #{sim <= stat}) + 1) / (P + 1), ties counting on both sides.
 
 Local Moran (Anselin 1995, "Local indicators of spatial association - LISA",
-Geographical Analysis 27: 93-115): I_i = (z_i / m2) sum_j w_ij z_j,
-m2 = sum z^2 / n, with conditional-permutation p-values from esda.
+Geographical Analysis 27: 93-115), in esda's scaling:
+I_i = (n - 1) z_i (W z)_i / sum_j z_j^2.  Its pseudo p-value comes from
+conditional permutations: unit i keeps y_i while its neighbours get values
+drawn at random (without replacement) from the other n - 1 units.
 """
 
 from __future__ import annotations
@@ -28,16 +30,11 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from esda.moran import Moran_Local
 from libpysal.weights import W
 from scipy import stats
 
 from vagg._errors import DataError, SpecificationError
-from vagg.evolution._inputs import aligned_libpysal, aligned_weights, panel_series, time_name, wide
-
-#: esda's quadrant codes -> labels (HH: high value, high neighbours)
-QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
-
+from vagg.evolution._inputs import aligned_weights, panel_series, time_name, wide
 
 def _panel_and_weights(panel, column, w) -> tuple[pd.DataFrame, sp.csr_matrix]:
     series, cross_section = panel_series(panel, column)
@@ -127,8 +124,7 @@ def _global(panel, column, w, permutations: int, seed: int | None, name: str,
         p_sim, z_sim = [], []
         for y, observed, rng in zip(Y, value, _year_seeds(seed, table.columns), strict=True):
             sims = statistic(rng.permuted(np.tile(y, (permutations, 1)), axis=1), W)
-            larger = int((sims >= observed).sum())
-            p_sim.append((min(larger, permutations - larger) + 1.0) / (permutations + 1.0))
+            p_sim.append(float(_folded_p(sims[None, :], observed)[0]))
             z_sim.append((observed - sims.mean()) / sims.std())
         out["p_sim"], out["z_sim"] = p_sim, z_sim
     out.index.name = table.columns.name
@@ -174,40 +170,75 @@ def geary(panel: pd.DataFrame | pd.Series, column: str | None, w: W | tuple[sp.s
     return _global(panel, column, w, permutations, seed, "C", _geary, _geary_moments)
 
 
+def _local_moran(y: np.ndarray, W: sp.csr_matrix, permutations: int,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local I, spatial lag and conditional-permutation pseudo p-values of one year.
+
+    Each unit keeps its value; its k_i neighbours' values are drawn without
+    replacement from the other n - 1 (the same P draws of positions serve
+    every unit, as in esda), all in one array of shape (n, P, max k).
+    """
+    n = len(y)
+    z = y - y.mean()
+    den = z @ z
+    lag = W @ y
+    local = (n - 1) * z * (W @ z) / den
+    degree = np.diff(W.indptr)
+    k_max = int(degree.max())
+    padded = np.zeros((n, k_max))  # each unit's neighbour weights, left-aligned
+    padded[np.repeat(np.arange(n), degree), np.arange(W.nnz) - np.repeat(W.indptr[:-1], degree)] = W.data
+    draws = rng.permuted(np.tile(np.arange(n - 1), (permutations, 1)), axis=1)[:, :k_max]
+    others = draws[None, :, :] + (draws[None, :, :] >= np.arange(n)[:, None, None])  # skip unit i itself
+    sims = (n - 1) * z[:, None] * np.einsum("ipk,ik->ip", z[others], padded) / den
+    return local, lag, _folded_p(sims, local)
+
+
+def _folded_p(sims: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """(min(#{sim >= obs}, #{sim <= obs}) + 1) / (P + 1) per row, ties (to
+    rounding) counting on both sides: a unit with few neighbours has few
+    distinct draws, one of which equals the observed lag."""
+    observed = np.asarray(observed, dtype=float).reshape(-1, 1)
+    tie = np.isclose(sims, observed, rtol=1e-10, atol=0.0)
+    upper = ((sims > observed) | tie).sum(axis=1)
+    lower = ((sims < observed) | tie).sum(axis=1)
+    return (np.minimum(upper, lower) + 1.0) / (sims.shape[1] + 1.0)
+
+
 def lisa(panel: pd.DataFrame | pd.Series, column: str | None, w: W | tuple[sp.spmatrix, list],
          permutations: int = 999, seed: int | None = 0, alpha: float = 0.05) -> pd.DataFrame:
-    """Local Moran's I (LISA) clusters per entity and year (esda, seeded).
+    """Local Moran's I (LISA) clusters per entity and year, seeded.
 
     Parameters
     ----------
     panel, column, w, permutations, seed
-        As :func:`moran`.  Each year's conditional permutations use their own
-        seed spawned from ``seed`` (esda's ``Moran_Local``, serial).
+        As :func:`moran`.  p-values come from conditional permutations
+        (Anselin 1995): each unit keeps its value while its neighbours' values
+        are redrawn from the other units; each year has its own seeded stream.
     alpha
         Significance level of the pseudo p-value for a cluster label.
 
     Returns
     -------
     DataFrame
-        Indexed (entity, time): ``value``, ``lag`` (W y), ``Ii`` (local I),
-        ``p_sim``, ``quadrant`` (HH, LH, LL, HL: own value vs neighbours'
-        relative to the mean) and ``cluster`` (the quadrant when p_sim <=
-        alpha, else "ns").
+        Indexed (entity, time): ``value``, ``lag`` (W y), ``Ii`` (local I,
+        (n - 1) z_i (W z)_i / sum z^2 as in esda), ``p_sim`` (folded one-sided
+        pseudo p-value, as esda's, ties on both sides), ``quadrant`` (HH, LH, LL, HL: own deviation
+        from the mean vs the neighbours'; zero counts as low, as in esda) and
+        ``cluster`` (the quadrant when p_sim <= alpha, else "ns").
     """
     if not 0 < alpha < 1:
         raise SpecificationError(f"alpha must be in (0, 1), got {alpha}")
     if not isinstance(permutations, (int, np.integer)) or permutations < 1:
         raise SpecificationError(f"permutations must be a positive integer, got {permutations!r}")
-    table, _ = _panel_and_weights(panel, column, w)
-    weights = aligned_libpysal(w, table.index)
+    table, W = _panel_and_weights(panel, column, w)
     frames = []
     for year, rng in zip(table.columns, _year_seeds(seed, table.columns), strict=True):
         y = table[year].to_numpy()
-        local = Moran_Local(y, weights, transformation="O", permutations=permutations, n_jobs=1,
-                            keep_simulations=False, seed=int(rng.integers(2**31 - 1)))
-        quadrant = pd.Series(local.q).map(QUADRANTS).to_numpy()
+        local, lag, p_sim = _local_moran(y, W, int(permutations), rng)
+        high, high_lag = y > y.mean(), W @ (y - y.mean()) > 0
+        quadrant = np.select([high & high_lag, ~high & high_lag, ~high & ~high_lag], ["HH", "LH", "LL"], "HL")
         frames.append(pd.DataFrame({
-            "value": y, "lag": weights.sparse @ y, "Ii": local.Is, "p_sim": local.p_sim,
-            "quadrant": quadrant, "cluster": np.where(local.p_sim <= alpha, quadrant, "ns"),
+            "value": y, "lag": lag, "Ii": local, "p_sim": p_sim,
+            "quadrant": quadrant, "cluster": np.where(p_sim <= alpha, quadrant, "ns"),
         }, index=pd.MultiIndex.from_product([table.index, [year]], names=[table.index.name, table.columns.name])))
     return pd.concat(frames).sort_index()

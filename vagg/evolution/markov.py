@@ -23,11 +23,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Literal
 
-import mapclassify
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from giddy.markov import Markov, Spatial_Markov
 from libpysal.weights import W
 
 from vagg._errors import DataError, SpecificationError
@@ -134,6 +132,8 @@ def _prepare(panel: pd.DataFrame | pd.Series, column: str | None, k: int, classe
 
 def _classify(table: pd.DataFrame, k: int, classes: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Quantile class ids (0..k-1), entities x years, and the pooled cutoffs."""
+    import mapclassify  # slow to import (numba): loaded on first use
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mapclassify warns about ties in small samples
         if classes == "pooled":
@@ -165,6 +165,8 @@ def markov(panel: pd.DataFrame | pd.Series, column: str | None = None, k: int = 
         ``classes`` (entities x years labels), ``cutoffs``.  Formulas and
         references in the module docstring.
     """
+    from giddy.markov import Markov
+
     table = _prepare(panel, column, k, classes, relative)
     ids, cutoffs = _classify(table, k, classes)
     chain = Markov(ids, classes=np.arange(k), summary=False)
@@ -208,6 +210,9 @@ def spatial_markov(panel: pd.DataFrame | pd.Series, w: W | tuple[sp.spmatrix, li
         ``global_probabilities`` and the homogeneity ``tests`` (module
         docstring).
     """
+    from giddy.ergodic import steady_state
+    from giddy.markov import Spatial_Markov
+
     table = _prepare(panel, column, k, classes, relative)
     m = k if m is None else m
     weights = aligned_libpysal(w, table.index)
@@ -218,7 +223,7 @@ def spatial_markov(panel: pd.DataFrame | pd.Series, w: W | tuple[sp.spmatrix, li
         steady = np.full((m, k), np.nan)
         for lag, p in enumerate(chain.P):
             if (p.sum(axis=1) > 0).all():
-                s = np.asarray(chain.S[lag], float)
+                s = np.asarray(steady_state(p), float)
                 steady[lag] = s if s.ndim == 1 else np.nan
         tests = pd.Series({"Q": chain.Q, "Q_p_value": chain.Q_p_value, "LR": chain.LR,
                            "LR_p_value": chain.LR_p_value, "dof": chain.dof_hom})
