@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -83,10 +82,8 @@ def _weigh(z: np.ndarray, method: str, shift: float, topsis_weights: str) -> np.
         return entropy_from_normalised(z, shift)
     if rule == "critic":
         return critic_from_normalised(z)
-    if rule == "equal":
-        live = ~constant_columns(z)
-        return live / live.sum()
-    raise SpecificationError(f"unknown weighting {rule!r} for TOPSIS; use 'entropy', 'critic' or 'equal'")
+    live = ~constant_columns(z)  # equal weights over the indicators that vary
+    return live / live.sum()
 
 
 def composite_index(
@@ -150,6 +147,8 @@ def composite_index(
         raise SpecificationError(f"unknown index method {method!r}; use one of {METHODS}")
     if base not in _BASES:
         raise SpecificationError(f"unknown base {base!r}; use 'pooled' or 'yearly'")
+    if topsis_weights not in ("entropy", "critic", "equal"):
+        raise SpecificationError(f"unknown topsis_weights {topsis_weights!r}; use 'entropy', 'critic' or 'equal'")
     if method == "pca" and base == "yearly":
         raise SpecificationError("the PCA index is pooled only; use base='pooled'")
     system = as_system(system)
@@ -163,7 +162,7 @@ def composite_index(
     dim_of = np.array([i.dimension for i in system.indicators])
     dim_masks = [dim_of == d for d in dim_names]
     if method == "pca":
-        return _pca_result(panel, system, dim_names, dim_masks)
+        return _pca_result(panel, system, dim_masks)
 
     time = panel.index.get_level_values(1).to_numpy()
     groups = [(None, np.ones(len(panel), bool))] if base == "pooled" else [(t, time == t) for t in np.unique(time)]
@@ -181,7 +180,7 @@ def composite_index(
         by_year[label] = w
     weights_by_year = None
     if base == "yearly":
-        weights_by_year = pd.DataFrame.from_dict(by_year, orient="index", columns=columns).rename_axis("year")
+        weights_by_year = pd.DataFrame.from_dict(by_year, orient="index", columns=columns).rename_axis(panel.index.names[1])
         w = weights_by_year.mean().to_numpy()
     return _result(panel, system, method, base, w, 100 * overall, 100 * dims, weights_by_year, {})
 
@@ -191,9 +190,7 @@ def _result(panel, system, method, base, w, overall, dims, weights_by_year, diag
     table = system.to_frame()[["dimension", "direction"]].copy()
     table["weight"] = w
     dim_weight = table.groupby("dimension", sort=False)["weight"].transform("sum")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        table["weight_in_dimension"] = np.where(dim_weight != 0, table["weight"] / dim_weight.where(dim_weight != 0, 1), 0)
+    table["weight_in_dimension"] = (table["weight"] / dim_weight.where(dim_weight != 0, 1.0)).where(dim_weight != 0, 0.0)
     table.index = pd.Index(columns, name="indicator")
     return IndexResult(
         scores=pd.Series(overall, index=panel.index, name=system.name),
@@ -208,7 +205,7 @@ def _result(panel, system, method, base, w, overall, dims, weights_by_year, diag
     )
 
 
-def _pca_result(panel, system, dim_names, dim_masks) -> IndexResult:
+def _pca_result(panel: pd.DataFrame, system: IndicatorSystem, dim_masks: list[np.ndarray]) -> IndexResult:
     X = panel[system.columns]
     full = pca_index(X, system.directions)
     dims = np.column_stack([
