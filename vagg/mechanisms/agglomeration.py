@@ -11,7 +11,7 @@ from vagg.data.panel import check_columns, check_panel_index
 __all__ = ["location_quotient", "coagglomeration", "structure_similarity"]
 
 
-def _positive_totals(panel: pd.DataFrame, columns: list[str]) -> None:
+def _non_negative(panel: pd.DataFrame, columns: list[str]) -> None:
     check_columns(panel, columns)
     values = panel[columns].to_numpy(dtype=float)
     if (values < 0).any():
@@ -29,7 +29,7 @@ def location_quotient(panel: pd.DataFrame, industry: str, total: str) -> pd.Seri
     Reference: Isard, W. (1960). *Methods of Regional Analysis*. MIT Press, ch. 7.
     """
     check_panel_index(panel)
-    _positive_totals(panel, [industry, total])
+    _non_negative(panel, [industry, total])
     zero = panel[total] <= 0
     if zero.any():
         raise DataError(f"column {total!r} is zero at {list(panel.index[zero.to_numpy()])[:5]}; no share can be formed")

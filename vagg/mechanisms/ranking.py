@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
+from vagg.data.bundled import REGION_GROUPS
 from vagg.mechanisms.composite import IndexResult
 
 __all__ = ["index_table", "audit_ranking"]
@@ -22,8 +23,9 @@ def index_table(
     """Lay out index scores as Table 1 of the source study.
 
     One row per city: ``city``, ``region``, ``index_<year>`` for each chosen
-    year and ``rank`` (1 = highest) by the last chosen year, sorted by
-    region and then by that rank.
+    year and ``rank`` (1 = highest, ties share the best rank) by the last
+    chosen year, sorted by region group (the source study's order first) and
+    then by that rank.
 
     Parameters
     ----------
@@ -55,23 +57,23 @@ def index_table(
     for year in years:
         table[f"index_{year}"] = wide[year] if decimals is None else wide[year].round(decimals)
     table["rank"] = wide[years[-1]].rank(ascending=False, method="min").astype(int)
-    order = {r: k for k, r in enumerate(pd.unique(regions))}
-    table = table.assign(_g=table["region"].map(order)).sort_values(["_g", "rank"]).drop(columns="_g")
+    group_order = {r: k for k, r in enumerate(dict.fromkeys([*REGION_GROUPS, *regions]))}
+    table = table.assign(_g=table["region"].map(group_order)).sort_values(["_g", "rank"]).drop(columns="_g")
     return table.rename_axis(series.index.names[0])
 
 
-def _labels(ids: pd.Index, names, regions) -> tuple[pd.Series, pd.Series]:
+def _labels(ids: pd.Index, names: pd.Series | None, regions: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """Display names and region groups: given, or the bundled Guangdong ones for adcodes, or the ids."""
     if names is not None and regions is not None:
         return names, regions
-    from vagg.data.bundled import REGION_GROUPS, load_guangdong
+    from vagg.data.bundled import load_guangdong
 
     gdf = load_guangdong()
     known = set(map(str, ids)) <= set(gdf.index)
     if names is None:
-        names = (gdf["name_en"] + " City") if known else pd.Series(ids.astype(str), index=ids)
+        names = gdf["name_en"] + " City" if known else pd.Series(ids.astype(str), index=ids)
     if regions is None:
-        regions = (pd.Series(pd.Categorical(gdf["region"], categories=REGION_GROUPS).astype(str), index=gdf.index)
-                   if known else pd.Series("", index=ids))
+        regions = gdf["region"] if known else pd.Series("", index=ids)
     return names, regions
 
 
