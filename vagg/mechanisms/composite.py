@@ -102,7 +102,7 @@ def composite_index(
     - ``"entropy"``: entropy weights w (:func:`vagg.mechanisms.entropy_weights`),
       index = 100 sum_j w_j z_ij;
     - ``"critic"``: CRITIC weights (:func:`vagg.mechanisms.critic_weights`), same sum;
-    - ``"equal"``: w_j = 1/m;
+    - ``"equal"``: w_j = 1/m over the m indicators that vary;
     - ``"topsis"``: index = 100 x TOPSIS closeness of z with the weights
       named by ``topsis_weights`` (entropy by default; Hwang and Yoon 1981);
     - ``"pca"``: :func:`vagg.mechanisms.pca_index` (z-scores, components with

@@ -23,12 +23,15 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from vagg._errors import SpecificationError
 from vagg.mechanisms._matrix import parse_direction
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 try:  # Python 3.11+
     import tomllib
@@ -194,7 +197,7 @@ class IndicatorSystem:
         return IndicatorSystem(self.name, keep, {d: self.labels.get(d, d) for d in dimensions}, self.description)
 
 
-def bundled_system_path(name: str):
+def bundled_system_path(name: str) -> Traversable:
     """Path-like handle to a bundled system's TOML file."""
     if name not in BUNDLED_SYSTEMS:
         raise SpecificationError(f"no bundled indicator system {name!r}; choose one of {BUNDLED_SYSTEMS}")

@@ -9,7 +9,7 @@ set of weights per group (usually per year) instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,7 +69,13 @@ def critic_from_normalised(z: np.ndarray) -> np.ndarray:
     return info / info.sum()
 
 
-def _weights(X, directions: Directions, by, method) -> pd.Series | pd.DataFrame:
+def _weights(
+    X: pd.DataFrame | np.ndarray,
+    directions: Directions,
+    by: str | int | Sequence[object] | None,
+    method: Callable[[np.ndarray], np.ndarray],
+) -> pd.Series | pd.DataFrame:
+    """Weights by ``method`` on the directional min-max matrix, pooled or per group."""
     frame = as_frame(X)
     columns = list(frame.columns)
     signs = direction_vector(columns, directions)
