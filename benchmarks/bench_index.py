@@ -63,7 +63,8 @@ def main() -> None:
         "critic": (lambda: critic_weights(X, directions).to_numpy(), lambda: peer_critic(z)),
     }
     w = entropy_weights(X, directions).to_numpy()
-    cases["topsis"] = (lambda: topsis(X, w, directions).to_numpy(), lambda: TOPSIS(minmax_normalization)(values, w, directions))
+    cases["topsis"] = (lambda: topsis(X, w, directions).to_numpy(),
+                       lambda: TOPSIS(minmax_normalization)(values, w, directions))
 
     lines = [f"[{datetime.now(timezone.utc):%Y-%m-%d %H:%M}] {args.rows:,} rows x {args.cols} indicators, "
              f"best of {args.repeat}; pymcdm gets the normalised matrix precomputed for entropy/CRITIC"]
@@ -72,7 +73,8 @@ def main() -> None:
         t_peer, r_peer = best_of(args.repeat, peer)
         diff = float(np.max(np.abs(np.asarray(r_ours) - np.asarray(r_peer))))
         status = "OK" if t_ours < TARGET_SECONDS else "OVER TARGET"
-        lines.append(f"  {name:8s} vagg {t_ours:6.3f} s  pymcdm {t_peer:6.3f} s  ratio pymcdm/vagg {t_peer / t_ours:5.2f}"
+        lines.append(f"  {name:8s} vagg {t_ours:6.3f} s  pymcdm {t_peer:6.3f} s  "
+                     f"ratio pymcdm/vagg {t_peer / t_ours:5.2f}"
                      f"  max |diff| {diff:.1e}  target {TARGET_SECONDS:.0f} s: {status}")
     text = "\n".join(lines)
     print(text)

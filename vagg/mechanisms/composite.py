@@ -180,7 +180,8 @@ def composite_index(
         by_year[label] = w
     weights_by_year = None
     if base == "yearly":
-        weights_by_year = pd.DataFrame.from_dict(by_year, orient="index", columns=columns).rename_axis(panel.index.names[1])
+        weights_by_year = pd.DataFrame.from_dict(by_year, orient="index", columns=columns)
+        weights_by_year = weights_by_year.rename_axis(panel.index.names[1])
         w = weights_by_year.mean().to_numpy()
     return _result(panel, system, method, base, w, 100 * overall, 100 * dims, weights_by_year, {})
 
@@ -190,7 +191,8 @@ def _result(panel, system, method, base, w, overall, dims, weights_by_year, diag
     table = system.to_frame()[["dimension", "direction"]].copy()
     table["weight"] = w
     dim_weight = table.groupby("dimension", sort=False)["weight"].transform("sum")
-    table["weight_in_dimension"] = (table["weight"] / dim_weight.where(dim_weight != 0, 1.0)).where(dim_weight != 0, 0.0)
+    inside = table["weight"] / dim_weight.where(dim_weight != 0, 1.0)
+    table["weight_in_dimension"] = inside.where(dim_weight != 0, 0.0)
     table.index = pd.Index(columns, name="indicator")
     return IndexResult(
         scores=pd.Series(overall, index=panel.index, name=system.name),

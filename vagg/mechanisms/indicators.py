@@ -212,4 +212,6 @@ def as_system(system: IndicatorSystem | str | os.PathLike[str]) -> IndicatorSyst
         return IndicatorSystem.bundled("virtual_agglomeration" if system == "default" else system)
     if isinstance(system, (str, os.PathLike)):
         return IndicatorSystem.from_toml(system)
-    raise SpecificationError(f"an indicator system must be an IndicatorSystem, a bundled name or a path, not {system!r}")
+    raise SpecificationError(
+        f"an indicator system must be an IndicatorSystem, a bundled name or a path, not {system!r}"
+    )

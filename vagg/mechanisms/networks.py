@@ -70,7 +70,8 @@ def gravity_network(mass: pd.Series, population: pd.Series, distance: pd.DataFra
     for label, arr in (("mass", m), ("population", p)):
         bad = ~np.isfinite(arr) | (arr < 0)
         if bad.any():
-            raise DataError(f"{label} must be finite and non-negative; check city/cities {[ids[i] for i in np.flatnonzero(bad)]}")
+            cities = [ids[i] for i in np.flatnonzero(bad)]
+            raise DataError(f"{label} must be finite and non-negative; check city/cities {cities}")
     distance = distance.rename(index=str, columns=str)
     absent = [i for i in ids if i not in distance.index or i not in distance.columns]
     if absent:

@@ -25,7 +25,14 @@ from vagg.mechanisms._matrix import (
     warn_constant,
 )
 
-__all__ = ["normalise", "entropy_weights", "critic_weights", "equal_weights", "entropy_from_normalised", "critic_from_normalised"]
+__all__ = [
+    "normalise",
+    "entropy_weights",
+    "critic_weights",
+    "equal_weights",
+    "entropy_from_normalised",
+    "critic_from_normalised",
+]
 
 
 def normalise(X: pd.DataFrame | np.ndarray, directions: Directions = None) -> pd.DataFrame:
@@ -88,7 +95,9 @@ def _weights(
     for g in pd.unique(groups):  # one cross-section a group (year), vectorised within
         part = values[groups == g]
         if part.shape[0] < 2:
-            raise SpecificationError(f"group {g!r} has {part.shape[0]} observation; year-by-year weights need two or more")
+            raise SpecificationError(
+                f"group {g!r} has {part.shape[0]} observation; year-by-year weights need two or more"
+            )
         warn_constant(columns, constant_columns(part), where=f" in {g}")
         rows[g] = method(minmax(part, signs))
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns).sort_index()
