@@ -172,7 +172,7 @@ def test_index_recovers_the_simulated_latent_path(method):
     sim, truth = vagg.data.simulate_demo_panel()
     scores = composite_index(sim, "default", method=method).scores
     rho = stats.spearmanr(scores, truth.latent_index.reindex(scores.index)).statistic
-    assert rho > 0.95
+    assert rho > 0.97  # measured 0.986 (CRITIC) to 0.996 (entropy) with the default seed
 
 
 def test_constant_indicator_in_index_warns_and_weighs_zero(panel, system):

@@ -82,6 +82,17 @@ def test_gravity_refuses_bad_input(distance):
                         distance)
 
 
+def test_flow_networks_take_any_distance(distance):
+    """An economic distance replaces the great-circle one: doubling every distance quarters every flow."""
+    panel = vagg.data.load_demo_panel()
+    base = flow_networks(panel, "rd_personnel", distance=distance)
+    doubled = flow_networks(panel, "rd_personnel", distance=2 * distance)
+    assert sorted(base) == list(range(2011, 2021))
+    np.testing.assert_allclose(doubled[2013].to_numpy(), base[2013].to_numpy() / 4, rtol=1e-12)
+    default = flow_networks(panel, "rd_personnel")  # bundled centroids, great-circle km
+    pd.testing.assert_frame_equal(default[2013], base[2013])
+
+
 def test_centralities_against_networkx(net2020):
     ours = centrality(net2020)
     R = net2020.to_numpy()
