@@ -93,6 +93,21 @@ def test_from_toml_reads_layout(tmp_path):
     assert s.to_frame().loc["a", "unit"] == "u"
 
 
+def test_extended_system_without_code(tmp_path, panel):
+    """A researcher appends a fifth dimension to the bundled TOML; the index follows it."""
+    from vagg.mechanisms import bundled_system_path
+
+    text = bundled_system_path("virtual_agglomeration").read_text(encoding="utf-8") + (
+        "\n[dimensions.human_capital]\nlabel = 'Human capital'\n"
+        "[dimensions.human_capital.indicators.college_students_per10k]\ndirection = 1\n"
+    )
+    path = tmp_path / "extended.toml"
+    path.write_text(text, encoding="utf-8")
+    result = composite_index(panel, path)
+    assert list(result.dimensions.columns)[-1] == "human_capital"
+    assert len(result.weights) == 13 and result.weights["weight"].sum() == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize(
     "text, match",
     [
