@@ -44,6 +44,8 @@ TRACE_DENSE_LIMIT = 5000
 TRACE_PROBES = 100
 TRACE_SEED = 20100301
 
+_CHUNK = 32  # columns per sparse-LU solve; SuperLU slows down on very wide right-hand sides
+
 _EIGEN_CACHE: dict[str, np.ndarray] = {}
 _CACHE_SIZE = 16
 
@@ -96,6 +98,7 @@ class SpatialOperator:
             self.method = "eigen" if self.n <= EIGEN_LIMIT else "lu"
         self.row_standardised = bool(np.allclose(np.asarray(self.w.sum(axis=1)).ravel(), 1.0))
         self._identity = sp.identity(self.n, format="csc")
+        self._factor = None
         if self.method == "eigen":
             self.eigenvalues = eigenvalues(self.w)
             real = self.eigenvalues[np.abs(self.eigenvalues.imag) < 1e-10].real
@@ -120,11 +123,14 @@ class SpatialOperator:
 
     # ------------------------------------------------------------------ solves
     def factor(self, rho: float):
-        """A callable z -> (I - rho W)^{-1} z (and its transpose with ``trans=True``)."""
-        if self.n <= TRACE_DENSE_LIMIT:
-            lu = la.lu_factor(np.eye(self.n) - rho * self.w.toarray())
-            return lambda z, trans=False: la.lu_solve(lu, z, trans=1 if trans else 0)
-        lu = spla.splu((self._identity - rho * self.w).tocsc())
+        """A callable z -> (I - rho W)^{-1} z (its transpose with ``trans=True``), by sparse LU.
+
+        The factorisation of the last rho is kept: the information matrix
+        asks for several solves at the estimate.
+        """
+        if self._factor is None or self._factor[0] != rho:
+            self._factor = (rho, spla.splu((self._identity - rho * self.w).tocsc()))
+        lu = self._factor[1]
         return lambda z, trans=False: lu.solve(np.asarray(z, dtype=float), trans="T" if trans else "N")
 
     def traces(self, rho: float) -> dict[str, float]:
@@ -136,7 +142,9 @@ class SpatialOperator:
         ones = np.ones(self.n)
         gt_ones = solve(self.w.T @ ones, trans=True)  # G'1 = A^{-T} W' 1
         if self.n <= TRACE_DENSE_LIMIT:
-            g = solve(self.w.toarray())  # A^{-1} W = W A^{-1}
+            g = np.empty((self.n, self.n))
+            for start in range(0, self.n, _CHUNK):  # A^{-1} W = W A^{-1}, in cache-sized column blocks
+                g[:, start : start + _CHUNK] = solve(self.w[:, start : start + _CHUNK].toarray())
             return {
                 "trG": float(np.trace(g)),
                 "trG2": float(np.sum(g * g.T)),
