@@ -77,6 +77,8 @@ def test_gravity_refuses_bad_input(distance):
     d.iloc[0, 1] = 0.0
     with pytest.raises(vagg.DataError, match=f"{d.index[0]} and {d.index[1]}"):
         gravity_network(M, P, d)
+    with pytest.raises(vagg.DataError, match=f"duplicate city ids.*{M.index[0]}"):
+        gravity_network(pd.concat([M, M.iloc[:1]]), P, distance)
     with pytest.raises(vagg.DataError, match="999999"):
         gravity_network(pd.concat([M, pd.Series({"999999": 1.0})]), pd.concat([P, pd.Series({"999999": 1.0})]),
                         distance)

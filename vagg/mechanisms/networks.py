@@ -64,6 +64,8 @@ def gravity_network(mass: pd.Series, population: pd.Series, distance: pd.DataFra
     effect in China [in Chinese]. *China Industrial Economics* 2015(5), 83-95.
     """
     ids = [str(i) for i in mass.index]
+    if len(set(ids)) != len(ids):
+        raise DataError(f"duplicate city ids in the masses: {sorted({i for i in ids if ids.count(i) > 1})}")
     if list(map(str, population.index)) != ids:
         population = population.rename(index=str).reindex(ids)
     m, p = mass.to_numpy(float), population.to_numpy(float)
