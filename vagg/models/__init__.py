@@ -14,6 +14,11 @@ from typing import Any
 
 #: public name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    "PanelFE": "vagg.models.panel_fe",
+    "PanelFEResults": "vagg.models.panel_fe",
+    "within_ols": "vagg.models.panel_fe",
+    "wild_cluster_bootstrap": "vagg.models.wild_bootstrap",
+    "Mediation": "vagg.models.mediation",
     "SpatialPanel": "vagg.models.spatial",
     "SpatialPanelResults": "vagg.models.spatial",
 }
