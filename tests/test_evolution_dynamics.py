@@ -102,7 +102,7 @@ def test_markov_pooled_relative_reproduces_giddy_example(usjoin):
 
 def test_spatial_markov_reproduces_giddy_documented_example(usjoin):
     panel, pci, w = usjoin
-    res = spatial_markov(panel, w, "pci", k=5, classes="pooled", relative=True)
+    res = spatial_markov(panel, "pci", w, k=5, classes="pooled", relative=True)
     # giddy Spatial_Markov docstring (k = m = 5, fixed=True, rpci)
     assert np.allclose(res.cutoffs, [0.83999133, 0.94707545, 1.03242697, 1.14911154], atol=1e-8)
     assert np.allclose(res.lag_cutoffs, [0.88973386, 0.95891917, 1.01469758, 1.1183566], atol=1e-8)
@@ -118,12 +118,12 @@ def test_spatial_markov_reproduces_giddy_documented_example(usjoin):
 
 
 def test_spatial_markov_on_demo_panel_and_id_checks(demo_panel, guangdong_queen):
-    res = spatial_markov(demo_panel, guangdong_queen, "gdp_per_capita", k=3)
+    res = spatial_markov(demo_panel, "gdp_per_capita", guangdong_queen, k=3)
     assert res.transitions.to_numpy().sum() == 21 * 9
     assert res.transitions.index.names == ["neighbour_class", "from_class"]
     panel = demo_panel.drop(index="440300", level=0)
     with pytest.raises(vagg.DataError, match="in the weights but not the panel: 440300"):
-        spatial_markov(panel, guangdong_queen, "gdp_per_capita", k=3)
+        spatial_markov(panel, "gdp_per_capita", guangdong_queen, k=3)
 
 
 def test_markov_refuses_gaps_and_bad_specification(demo_panel):

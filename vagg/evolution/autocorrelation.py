@@ -34,7 +34,7 @@ from libpysal.weights import W
 from scipy import stats
 
 from vagg._errors import DataError, SpecificationError
-from vagg.evolution._inputs import aligned_weights, panel_series, time_name, wide
+from vagg.evolution._inputs import aligned_weights, panel_series, wide
 
 def _panel_and_weights(panel, column, w) -> tuple[pd.DataFrame, sp.csr_matrix]:
     series, cross_section = panel_series(panel, column)
@@ -57,19 +57,17 @@ def _year_seeds(seed: int | None, years: pd.Index) -> list[np.random.Generator]:
     return [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,))) for key in keys]
 
 
-def _moran(Y: np.ndarray, W: sp.csr_matrix) -> np.ndarray:
-    """Moran's I of each row of Y (rows: permutations or years)."""
-    Z = Y - Y.mean(axis=1, keepdims=True)
-    n, s0 = Y.shape[1], W.sum()
-    return n / s0 * np.einsum("ij,ij->i", Z, (W @ Z.T).T) / np.einsum("ij,ij->i", Z, Z)
+def _moran(Z: np.ndarray, W: sp.csr_matrix) -> np.ndarray:
+    """Moran's I of each row of Z (centred rows: permutations or years)."""
+    n, s0 = Z.shape[1], W.sum()
+    return n / s0 * np.einsum("ij,ij->i", Z, Z @ W.T) / np.einsum("ij,ij->i", Z, Z)
 
 
-def _geary(Y: np.ndarray, W: sp.csr_matrix) -> np.ndarray:
-    """Geary's C of each row of Y."""
-    Z = Y - Y.mean(axis=1, keepdims=True)
-    n, s0 = Y.shape[1], W.sum()
+def _geary(Z: np.ndarray, W: sp.csr_matrix) -> np.ndarray:
+    """Geary's C of each row of Z (centred rows); sum_ij w_ij (z_i - z_j)^2 expanded."""
+    n, s0 = Z.shape[1], W.sum()
     degree = np.asarray(W.sum(axis=1)).ravel() + np.asarray(W.sum(axis=0)).ravel()
-    squares = (Z * Z) @ degree - 2.0 * np.einsum("ij,ij->i", Z, (W @ Z.T).T)
+    squares = (Z * Z) @ degree - 2.0 * np.einsum("ij,ij->i", Z, Z @ W.T)
     return (n - 1) * squares / (2.0 * s0 * np.einsum("ij,ij->i", Z, Z))
 
 
@@ -113,8 +111,9 @@ def _global(panel, column, w, permutations: int, seed: int | None, name: str,
         raise SpecificationError(f"permutations must be a non-negative integer, got {permutations!r}")
     table, W = _panel_and_weights(panel, column, w)
     Y = table.to_numpy().T  # years x entities
-    value = statistic(Y, W)
-    expected, var_norm, var_rand = moments(W, Y - Y.mean(axis=1, keepdims=True))
+    Z = Y - Y.mean(axis=1, keepdims=True)  # permuting deviations keeps their mean at 0
+    value = statistic(Z, W)
+    expected, var_norm, var_rand = moments(W, Z)
     out = pd.DataFrame({name: value, "expected": expected}, index=table.columns)
     out["z"] = (value - expected) / np.sqrt(var_norm)
     out["p"] = 2.0 * stats.norm.sf(np.abs(out["z"]))
@@ -122,8 +121,8 @@ def _global(panel, column, w, permutations: int, seed: int | None, name: str,
     out["p_rand"] = 2.0 * stats.norm.sf(np.abs(out["z_rand"]))
     if permutations:
         p_sim, z_sim = [], []
-        for y, observed, rng in zip(Y, value, _year_seeds(seed, table.columns), strict=True):
-            sims = statistic(rng.permuted(np.tile(y, (permutations, 1)), axis=1), W)
+        for z, observed, rng in zip(Z, value, _year_seeds(seed, table.columns), strict=True):
+            sims = statistic(rng.permuted(np.tile(z, (permutations, 1)), axis=1), W)
             p_sim.append(float(_folded_p(sims[None, :], observed)[0]))
             z_sim.append((observed - sims.mean()) / sims.std())
         out["p_sim"], out["z_sim"] = p_sim, z_sim

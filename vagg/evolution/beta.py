@@ -32,10 +32,12 @@ The fixed-effects regression is linearmodels' ``PanelOLS`` behind
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from libpysal.weights import W
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import _listing, check_columns, check_panel_index
@@ -71,7 +73,7 @@ class BetaConvergence:
         The dict report tables read (see :mod:`vagg.models._results`).
     """
 
-    def __init__(self, results, level_name: str, kind: str, info: dict[str, object]) -> None:
+    def __init__(self, results: Any, level_name: str, kind: str, info: dict[str, object]) -> None:
         self.results = results
         self.level_name = level_name
         self.kind = kind
@@ -145,7 +147,7 @@ def growth_frame(panel: pd.DataFrame, column: str, controls: Sequence[str] = ())
     return out[keep]
 
 
-def _fit_fe(frame: pd.DataFrame, dependent: str, regressors: list[str], effects: str, cov: str):
+def _fit_fe(frame: pd.DataFrame, dependent: str, regressors: list[str], effects: str, cov: str) -> Any:
     """Fixed-effects OLS (linearmodels PanelOLS) with a constant; the seam for PanelFE."""
     from linearmodels.panel import PanelOLS
 
@@ -212,8 +214,9 @@ def beta_convergence(panel: pd.DataFrame, column: str, controls: Sequence[str] =
     return BetaConvergence(results, level, kind, info)
 
 
-def spatial_beta_convergence(panel: pd.DataFrame, column: str, w, controls: Sequence[str] = (),
-                             effects: str = "twoway", **model_options) -> BetaConvergence:
+def spatial_beta_convergence(panel: pd.DataFrame, column: str, w: W | tuple[sp.spmatrix, Sequence[object]],
+                             controls: Sequence[str] = (), effects: str = "twoway",
+                             **model_options: object) -> BetaConvergence:
     """Spatial beta convergence: the growth regression as a spatial Durbin panel.
 
     g_it = rho (W g)_it + beta ln y_it + theta (W ln y)_it + x_it'b + (W x)_it'd

@@ -180,15 +180,16 @@ def markov(panel: pd.DataFrame | pd.Series, column: str | None = None, k: int = 
     )
 
 
-def spatial_markov(panel: pd.DataFrame | pd.Series, w: W | tuple[sp.spmatrix, list], column: str | None = None,
+def spatial_markov(panel: pd.DataFrame | pd.Series, column: str | None, w: W | tuple[sp.spmatrix, list],
                    k: int = 5, m: int | None = None, classes: Classes = "pooled",
                    relative: bool = False) -> SpatialMarkovResult:
     """Spatial Markov chain: transitions conditioned on the neighbours' class.
 
     Parameters
     ----------
-    panel
-        Balanced panel indexed (entity, time) with consecutive years.
+    panel, column
+        Balanced panel indexed (entity, time) with consecutive years, and the
+        variable (``None`` when ``panel`` is a Series).
     w
         libpysal W (or (sparse, ids)) over the panel's entities, used as given
         (vagg's builders row-standardise, so W y is the neighbours' mean);
