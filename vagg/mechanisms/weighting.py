@@ -9,6 +9,7 @@ set of weights per group (usually per year) instead.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -72,7 +73,12 @@ def critic_from_normalised(z: np.ndarray) -> np.ndarray:
     live = sigma > 0
     r = np.zeros((z.shape[1], z.shape[1]))
     r[np.ix_(live, live)] = np.atleast_2d(np.corrcoef(z[:, live], rowvar=False))
-    info = sigma * (1.0 - r).sum(axis=0)
+    conflict = (1.0 - r).sum(axis=0)
+    info = sigma * np.where(conflict > 1e-12, conflict, 0.0)  # r = 1 - eps from rounding counts as 1
+    if info.sum() <= 0:  # every varying indicator is a positive affine copy of the others: no conflict to weigh
+        warnings.warn("CRITIC is undefined when all indicators are perfectly correlated; equal weights used",
+                      stacklevel=3)
+        return live / live.sum()
     return info / info.sum()
 
 
@@ -181,6 +187,8 @@ def critic_weights(
 
     where sigma_j is the standard deviation of indicator j (contrast) and
     r_jk the Pearson correlation between indicators j and k (conflict).
+    When every indicator is perfectly correlated with every other, all C_j
+    are 0; equal weights are returned with a warning.
 
     Parameters and return value as in :func:`entropy_weights`.
 
