@@ -95,7 +95,7 @@ def test_lisa_statistic_and_quadrants_match_esda(demo_panel, guangdong_queen, en
         assert np.allclose(got["lag"], w.sparse @ _year(demo_panel, year))
 
 
-def test_lisa_permutations_have_the_conditional_moments(demo_panel, guangdong_queen, entities):
+def test_lisa_permutations_have_the_conditional_moments(demo_panel, guangdong_queen, entities, monkeypatch):
     """The conditional-permutation distribution of I_i has the exact mean and
     variance of Sokal, Oden and Thomson (1998, Geographical Analysis 30: 331,
     eqs. A7-A8), as computed by esda (``EIc``, ``VIc``; these are for Anselin's
@@ -125,6 +125,9 @@ def test_lisa_permutations_have_the_conditional_moments(demo_panel, guangdong_qu
     upper, lower = ((sims > ref.Is[:, None]) | tie).sum(axis=1), ((sims < ref.Is[:, None]) | tie).sum(axis=1)
     p_loop = (np.minimum(upper, lower) + 1.0) / (draws + 1.0)
     assert np.abs(p_sim - p_loop).max() < 0.01
+    # memory blocks of 3 units give the same numbers as one block
+    monkeypatch.setattr("vagg.evolution.autocorrelation._LISA_CELLS", 3 * draws * int(degree.max()))
+    assert np.array_equal(_local_moran(y, W, draws, np.random.default_rng(1))[2], p_sim)
 
 
 @pytest.mark.slow  # esda compiles its numba kernels on first use (~20 s)

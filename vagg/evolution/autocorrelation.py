@@ -36,6 +36,10 @@ from scipy import stats
 from vagg._errors import DataError, SpecificationError
 from vagg.evolution._inputs import aligned_weights, panel_series, wide
 
+#: largest (units x draws x neighbours) array the LISA permutations build at once
+_LISA_CELLS = 4_000_000
+
+
 def _panel_and_weights(panel, column, w) -> tuple[pd.DataFrame, sp.csr_matrix]:
     series, cross_section = panel_series(panel, column)
     if cross_section:
@@ -175,7 +179,7 @@ def _local_moran(y: np.ndarray, W: sp.csr_matrix, permutations: int,
 
     Each unit keeps its value; its k_i neighbours' values are drawn without
     replacement from the other n - 1 (the same P draws of positions serve
-    every unit, as in esda), all in one array of shape (n, P, max k).
+    every unit, as in esda), in arrays of shape (units, P, max k).
     """
     n = len(y)
     z = y - y.mean()
@@ -187,8 +191,12 @@ def _local_moran(y: np.ndarray, W: sp.csr_matrix, permutations: int,
     padded = np.zeros((n, k_max))  # each unit's neighbour weights, left-aligned
     padded[np.repeat(np.arange(n), degree), np.arange(W.nnz) - np.repeat(W.indptr[:-1], degree)] = W.data
     draws = rng.permuted(np.tile(np.arange(n - 1), (permutations, 1)), axis=1)[:, :k_max]
-    others = draws[None, :, :] + (draws[None, :, :] >= np.arange(n)[:, None, None])  # skip unit i itself
-    sims = (n - 1) * z[:, None] * np.einsum("ipk,ik->ip", z[others], padded) / den
+    sims = np.empty((n, permutations))
+    block = max(1, _LISA_CELLS // (permutations * max(k_max, 1)))
+    for start in range(0, n, block):  # blocks of units bound the memory; the draws are shared, so same result
+        units = np.arange(start, min(start + block, n))
+        others = draws[None, :, :] + (draws[None, :, :] >= units[:, None, None])  # skip unit i itself
+        sims[units] = (n - 1) * z[units, None] * np.einsum("ipk,ik->ip", z[others], padded[units]) / den
     return local, lag, _folded_p(sims, local)
 
 
