@@ -107,6 +107,9 @@ def test_dagum_groups_from_series_by_entity_and_time_varying(demo_panel):
     b = dagum_gini(demo_panel, "region", "gdp_per_capita")
     pd.testing.assert_frame_equal(a.summary, b.summary)
     assert list(b.summary.index) == list(range(2011, 2021))
+    shuffled = demo_panel.sample(frac=1.0, random_state=3)  # an array of labels follows the rows given
+    c = dagum_gini(shuffled["gdp_per_capita"], shuffled["region"].to_numpy())
+    pd.testing.assert_frame_equal(c.summary, b.summary)
     assert set(b.pairs.columns) == {"gini", "D", "between", "transvariation"}
 
 
@@ -123,6 +126,8 @@ def test_dagum_refuses_bad_input(demo_panel):
         dagum_gini(demo_panel, "nowhere", "gdp_per_capita")
     with pytest.raises(vagg.DataError, match=r"non-negative.*-1"):
         dagum_gini([1.0, -1.0, 2.0], ["a", "b", "b"])
+    with pytest.raises(vagg.DataError, match="numbers"):
+        theil(["a", "b"])
     with pytest.raises(vagg.DataError, match="no label for entities: 440100"):
         dagum_gini(demo_panel["gdp_per_capita"], pd.Series({"999999": "x"}))
 

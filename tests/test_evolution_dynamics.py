@@ -136,3 +136,13 @@ def test_markov_refuses_gaps_and_bad_specification(demo_panel):
         markov(demo_panel, "gdp_per_capita", classes="decile")
     with pytest.raises(vagg.DataError, match="cannot fill"):
         markov(demo_panel, "gdp_per_capita", k=30)
+
+
+def test_markov_with_tied_values_has_no_steady_state(demo_panel, guangdong_queen):
+    """Heavy ties leave quantile classes empty: the chain has no ergodic
+    distribution, reported as NaN rather than an error or a wrong number."""
+    panel = demo_panel[["gdp_per_capita"]].round(-4) / 20000
+    res = markov(panel, "gdp_per_capita", k=5)
+    assert res.transitions.loc["Q5"].sum() == 0 and res.steady_state.isna().all()
+    spatial = spatial_markov(panel, "gdp_per_capita", guangdong_queen, k=5)
+    assert spatial.transitions.to_numpy().sum() == 21 * 9

@@ -69,7 +69,10 @@ def panel_series(data: pd.DataFrame | pd.Series | Sequence[float] | np.ndarray,
             check_columns(frame, [name])
             return frame[name].astype(float), True
     else:
-        values = np.asarray(data, dtype=float)
+        try:
+            values = np.asarray(data, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"values must be numbers: {exc}") from exc
         if values.ndim != 1:
             raise DataError(f"values must be one-dimensional, got shape {values.shape}")
         return panel_series(pd.Series(values, index=pd.RangeIndex(len(values), name="entity"), name="values"))
@@ -103,7 +106,8 @@ def group_labels(groups: str | pd.Series | Sequence[object] | np.ndarray,
         array = np.asarray(groups, dtype=object)
         if array.shape != (len(series),):
             raise DataError(f"groups must have one label per value ({len(series)}), got shape {array.shape}")
-        labels = pd.Series(array, index=series.index)
+        in_order = isinstance(data, (pd.DataFrame, pd.Series)) and isinstance(data.index, pd.MultiIndex)
+        labels = pd.Series(array, index=data.index if in_order else series.index).reindex(series.index)
     missing = labels.isna().to_numpy()
     if missing.any():
         raise DataError(f"groups have missing labels at (entity, time): {_listing(list(series.index[missing]))}")

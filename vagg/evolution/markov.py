@@ -45,7 +45,8 @@ class MarkovResult:
         labels Q1..Qk): counts n_ij and probabilities p_ij.
     steady_state
         Series by class (the ergodic distribution); for a reducible chain
-        a DataFrame with one row per recurrent class.
+        a DataFrame with one row per recurrent class; NaN when a class is
+        never observed at the start of a step.
     classes
         Entities x years DataFrame of class labels.
     cutoffs
@@ -171,10 +172,11 @@ def markov(panel: pd.DataFrame | pd.Series, column: str | None = None, k: int = 
     ids, cutoffs = _classify(table, k, classes)
     chain = Markov(ids, classes=np.arange(k), summary=False)
     labels = np.array(_labels(k), dtype=object)
+    visited = (chain.transitions.sum(axis=1) > 0).all()  # else a class is never left: no steady state
     return MarkovResult(
         transitions=_matrix(chain.transitions, k),
         probabilities=_matrix(chain.p, k),
-        steady_state=_steady(chain.steady_state, k),
+        steady_state=_steady(chain.steady_state if visited else np.full(k, np.nan), k),
         classes=pd.DataFrame(labels[ids], index=table.index, columns=table.columns),
         cutoffs=cutoffs,
     )
@@ -221,13 +223,14 @@ def spatial_markov(panel: pd.DataFrame | pd.Series, column: str | None, w: W | t
         warnings.simplefilter("ignore")
         chain = Spatial_Markov(table.to_numpy(), weights, k=k, m=m, fixed=(classes == "pooled"),
                                fill_empty_classes=False)
-        steady = np.full((m, k), np.nan)
+        steady = np.full((chain.m, chain.k), np.nan)
         for lag, p in enumerate(chain.P):
             if (p.sum(axis=1) > 0).all():
                 s = np.asarray(steady_state(p), float)
                 steady[lag] = s if s.ndim == 1 else np.nan
         tests = pd.Series({"Q": chain.Q, "Q_p_value": chain.Q_p_value, "LR": chain.LR,
                            "LR_p_value": chain.LR_p_value, "dof": chain.dof_hom})
+    k, m = int(chain.k), int(chain.m)  # tied quantiles can merge classes
     index = pd.MultiIndex.from_product([_labels(m), _labels(k)], names=["neighbour_class", "from_class"])
     columns = pd.Index(_labels(k), name="to_class")
     return SpatialMarkovResult(
