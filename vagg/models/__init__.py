@@ -19,6 +19,9 @@ _EXPORTS: dict[str, str] = {
     "within_ols": "vagg.models.panel_fe",
     "wild_cluster_bootstrap": "vagg.models.wild_bootstrap",
     "Mediation": "vagg.models.mediation",
+    "MediationResults": "vagg.models.mediation",
+    "PanelIV": "vagg.models.iv",
+    "PanelIVResults": "vagg.models.iv",
     "SpatialPanel": "vagg.models.spatial",
     "SpatialPanelResults": "vagg.models.spatial",
 }
