@@ -43,7 +43,7 @@ from scipy import linalg, stats
 from vagg._errors import SpecificationError
 from vagg.models._covariance import cluster_meat, sandwich
 from vagg.models._results import table_info
-from vagg.models.panel_fe import COV_TYPES, PanelFE, _cov_label
+from vagg.models.panel_fe import COV_TYPES, CoefficientTable, PanelFE, _cov_label
 
 
 def _partial(a: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -193,7 +193,7 @@ class PanelIV:
         return PanelIVResults(self, params, vcov, resid, _cov_label(cov, cluster, info), info, df_resid, d, codes)
 
 
-class PanelIVResults:
+class PanelIVResults(CoefficientTable):
     """2SLS estimates and instrument diagnostics in the linearmodels shape."""
 
     def __init__(self, model: PanelIV, params: np.ndarray, vcov: np.ndarray, resid: np.ndarray, cov_label: str,
@@ -255,10 +255,6 @@ class PanelIVResults:
         return pd.Series({"F": w / ell, "F_pvalue": float(stats.f.sf(w / ell, ell, df_f)), "chi2": w,
                           "chi2_pvalue": float(stats.chi2.sf(w, ell)), "df": ell}, name="Anderson-Rubin")
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        q = stats.t.ppf(0.5 + level / 2, self.df_t)
-        return pd.DataFrame({"lower": self.params - q * self.std_errors, "upper": self.params + q * self.std_errors})
-
     @property
     def table_info(self) -> dict[str, object]:
         base = self.model.base
@@ -271,17 +267,11 @@ class PanelIVResults:
 
     @property
     def summary(self) -> str:
-        ci = self.conf_int()
-        table = pd.DataFrame({"coef": self.params, "std err": self.std_errors, "t": self.tstats,
-                              "P>|t|": self.pvalues, "[0.025": ci["lower"], "0.975]": ci["upper"]})
         ar = self.anderson_rubin()
         lines = [f"Fixed-effects 2SLS: {self.model.dependent}   effects: {self.model.base.effects}   "
                  f"observations: {self.nobs}   covariance: {self.cov_type}",
-                 table.to_string(float_format=lambda v: f"{v:.4f}"),
+                 self.coefficient_table(),
                  "first-stage F: " + ", ".join(f"{k} {v:.2f}" for k, v in self.first_stage_f.items()),
                  f"Kleibergen-Paap rk LM {self.kp_lm:.3f} (p {self.kp_lm_pvalue:.4f}), rk Wald F {self.kp_wald_f:.3f}",
                  f"Anderson-Rubin (beta = 0): F {ar['F']:.3f} (p {ar['F_pvalue']:.4f})"]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary

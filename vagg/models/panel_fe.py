@@ -301,7 +301,32 @@ class PanelFE:
         return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
 
 
-class PanelFEResults:
+class CoefficientTable:
+    """Shared by result objects with ``params``, ``std_errors``, ``tstats``,
+    ``pvalues`` and ``df_t``: t-based intervals and the coefficient table."""
+
+    params: pd.Series
+    std_errors: pd.Series
+    tstats: pd.Series
+    pvalues: pd.Series
+    df_t: int
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals from the t distribution with ``df_t`` degrees of freedom."""
+        q = stats.t.ppf(0.5 + level / 2, self.df_t)
+        return pd.DataFrame({"lower": self.params - q * self.std_errors, "upper": self.params + q * self.std_errors})
+
+    def coefficient_table(self) -> str:
+        ci = self.conf_int()
+        table = pd.DataFrame({"coef": self.params, "std err": self.std_errors, "t": self.tstats,
+                              "P>|t|": self.pvalues, "[0.025": ci["lower"], "0.975]": ci["upper"]})
+        return table.to_string(float_format=lambda v: f"{v:.4f}")
+
+    def __repr__(self) -> str:
+        return self.summary  # type: ignore[attr-defined]
+
+
+class PanelFEResults(CoefficientTable):
     """Estimates of a :class:`PanelFE` model, in the linearmodels shape."""
 
     def __init__(self, model: PanelFE, params: np.ndarray, vcov: np.ndarray, resid: np.ndarray, cov_type: str,
@@ -335,11 +360,6 @@ class PanelFEResults:
         xb = model.x @ params
         self.rsquared = float(np.corrcoef(model.y, xb)[0, 1] ** 2) if np.std(xb) > 0 else 0.0
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals from the t distribution (see :meth:`PanelFE.fit`)."""
-        q = stats.t.ppf(0.5 + level / 2, self.df_t)
-        return pd.DataFrame({"lower": self.params - q * self.std_errors, "upper": self.params + q * self.std_errors})
-
     @property
     def table_info(self) -> dict[str, object]:
         g = self.n_clusters
@@ -357,18 +377,12 @@ class PanelFEResults:
 
     @property
     def summary(self) -> str:
-        ci = self.conf_int()
-        table = pd.DataFrame({"coef": self.params, "std err": self.std_errors, "t": self.tstats,
-                              "P>|t|": self.pvalues, "[0.025": ci["lower"], "0.975]": ci["upper"]})
         head = [
             f"Fixed-effects regression: {self.model.dependent_name}",
             f"effects: {self.effects}   observations: {self.nobs}   covariance: {self.cov_type}",
             f"R-squared within: {self.rsquared_within:.4f}   overall: {self.rsquared:.4f}",
         ]
-        return "\n".join(head + [table.to_string(float_format=lambda v: f"{v:.4f}")] + self.notes)
-
-    def __repr__(self) -> str:
-        return self.summary
+        return "\n".join(head + [self.coefficient_table()] + self.notes)
 
 
 def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
