@@ -81,7 +81,7 @@ def test_specification_errors(panel, guangdong_queen):
     with pytest.raises(SpecificationError, match="unknown model"):
         _fit(panel, guangdong_queen, model="sac")
     with pytest.raises(SpecificationError, match="unknown effects"):
-        _fit(panel, guangdong_queen, effects="random")
+        _fit(panel, guangdong_queen, effects="between")
     with pytest.raises(SpecificationError, match="durbin= applies"):
         _fit(panel, guangdong_queen, model="sar", durbin=["x1"])
     with pytest.raises(SpecificationError, match="not in the model: x9"):

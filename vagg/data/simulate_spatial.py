@@ -8,7 +8,9 @@ Econometrics*, ch. 3):
 
 (SAR is the SDM with t = 0; for the SEM ``rho`` is the error parameter
 lambda.)  Regressors x_itk = 0.5 mu_i + z_itk with z ~ N(0, 1), so that they
-are correlated with the entity effects and pooled estimators are biased;
+are correlated with the entity effects and pooled and random effects
+estimators are biased (``correlated=False`` drops the 0.5 mu_i: a random
+effects design);
 mu_i ~ N(0, 1) when entity effects are on, a_t ~ N(0, 1) when time effects
 are on, e ~ N(0, sigma^2).  Everything is drawn from one numpy PCG64
 generator seeded by ``seed``.
@@ -51,6 +53,7 @@ def simulate_arrays(
     sigma: float = 1.0,
     replications: int = 1,
     seed: int = 0,
+    correlated: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``replications`` panels at once: y (R, N, T) and x (R, N, T, k).
 
@@ -72,7 +75,7 @@ def simulate_arrays(
     r, t = int(replications), int(periods)
     mu = rng.standard_normal((r, n, 1)) if effects in ("entity", "twoway") else np.zeros((r, n, 1))
     alpha = rng.standard_normal((r, 1, t)) if effects in ("time", "twoway") else np.zeros((r, 1, t))
-    x = 0.5 * mu[..., None] + rng.standard_normal((r, n, t, k))
+    x = 0.5 * correlated * mu[..., None] + rng.standard_normal((r, n, t, k))
     eps = sigma * rng.standard_normal((r, n, t))
     # W acts on the unit axis: move it first, flatten the rest
     wx = (w @ np.moveaxis(x, 1, 0).reshape(n, -1)).reshape(n, r, t, k)
@@ -102,6 +105,7 @@ def simulate_spatial_panel(
     model: str = "sdm",
     sigma: float = 1.0,
     start: int = 2011,
+    correlated: bool = True,
 ) -> pd.DataFrame:
     """A balanced panel from a known SAR, SDM or SEM (see the module docstring).
 
@@ -119,6 +123,12 @@ def simulate_spatial_panel(
         ``"none"``, ``"entity"``, ``"time"`` or ``"twoway"``.
     seed
         Seed of the generator; the same seed gives the same panel.
+    sigma
+        Standard deviation of the disturbances.
+    start
+        First year.
+    correlated
+        Regressors correlated with the entity effects (fixed effects design).
 
     Returns
     -------
@@ -126,7 +136,7 @@ def simulate_spatial_panel(
     ``attrs["truth"]`` holds the parameters and ``attrs["simulated"]`` is True.
     """
     matrix, ids = _weights_and_ids(w)
-    y, x = simulate_arrays(matrix, periods, beta, theta, rho, effects, model, sigma, 1, seed)
+    y, x = simulate_arrays(matrix, periods, beta, theta, rho, effects, model, sigma, 1, seed, correlated)
     k = x.shape[-1]
     index = pd.MultiIndex.from_product([ids, range(start, start + int(periods))], names=["entity", "time"])
     frame = pd.DataFrame(x[0].reshape(-1, k), index=index, columns=[f"x{j + 1}" for j in range(k)])

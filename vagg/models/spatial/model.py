@@ -29,7 +29,7 @@ from vagg.models.spatial.logdet import SpatialOperator
 from vagg.weights import to_sparse
 
 MODELS = ("sar", "sem", "sdm", "sdem", "slx")
-EFFECTS = ("none", "entity", "time", "twoway")
+EFFECTS = ("none", "entity", "time", "twoway", "random")
 _LAG_MODELS = ("sar", "sdm")
 _ERROR_MODELS = ("sem", "sdem")
 _DURBIN_MODELS = ("sdm", "sdem", "slx")
@@ -75,7 +75,9 @@ class SpatialPanel:
     model
         ``"sar"``, ``"sem"``, ``"sdm"``, ``"sdem"`` or ``"slx"``.
     effects
-        ``"none"``, ``"entity"``, ``"time"`` or ``"twoway"``.
+        ``"none"``, ``"entity"``, ``"time"``, ``"twoway"`` (fixed effects) or
+        ``"random"`` (random entity effects, SAR only; see
+        :mod:`~vagg.models.spatial.random_effects`).
     lee_yu
         Lee and Yu (2010) transformation approach; default True for
         two-way effects, False otherwise.  Requires a row-standardised W
@@ -114,6 +116,8 @@ class SpatialPanel:
             raise SpecificationError(f"unknown model {model!r}; use one of {MODELS}")
         if effects not in EFFECTS:
             raise SpecificationError(f"unknown effects {effects!r}; use one of {EFFECTS}")
+        if effects == "random" and (model != "sar" or lee_yu):
+            raise SpecificationError("random effects are available for the SAR model without the Lee-Yu correction")
         self.model, self.effects = model, effects
         self.lee_yu = (effects == "twoway") if lee_yu is None else bool(lee_yu)
         self.dependent_name = str(dependent.name or "y")
@@ -178,14 +182,18 @@ class SpatialPanel:
                                      f"regressors are {_listing(self.exog_names)}")
         return [c for c in self.exog_names if c in durbin]
 
-    def regressor_names(self) -> list[str]:
+    @property
+    def has_constant(self) -> bool:
+        return self.effects in ("none", "random")
+
+    def regressor_names(self, durbin: Sequence[str] | None = None) -> list[str]:
         """Names of the columns of X~: constant, regressors, W_ lags."""
-        const = ["const"] if self.effects == "none" else []
-        return const + self.exog_names + [f"W_{c}" for c in self.durbin]
+        durbin = self.durbin if durbin is None else list(durbin)
+        return (["const"] if self.has_constant else []) + self.exog_names + [f"W_{c}" for c in durbin]
 
     def _regressors(self, durbin: Sequence[str]) -> np.ndarray:
         n, t, _ = self.x.shape
-        parts = [np.ones((n, t, 1))] if self.effects == "none" else []
+        parts = [np.ones((n, t, 1))] if self.has_constant else []
         parts.append(self.x)
         if durbin:
             cols = [self.exog_names.index(c) for c in durbin]
@@ -195,9 +203,9 @@ class SpatialPanel:
     def design(self, durbin: Sequence[str] | None = None) -> ml.Design:
         """The transformed data for the likelihood (with the model's lags by default)."""
         durbin = self.durbin if durbin is None else list(durbin)
-        d = ml.make_design(self.y, self._regressors(durbin), self.w, self.effects, self.lee_yu)
-        names = (["const"] if self.effects == "none" else []) + self.exog_names + [f"W_{c}" for c in durbin]
-        self._check_rank(d.x, names)
+        effects = "none" if self.effects == "random" else self.effects
+        d = ml.make_design(self.y, self._regressors(durbin), self.w, effects, self.lee_yu)
+        self._check_rank(d.x, self.regressor_names(durbin))
         return d
 
     def _check_rank(self, x: np.ndarray, names: list[str]) -> None:
@@ -214,6 +222,10 @@ class SpatialPanel:
     # ------------------------------------------------------------- fitting
     def _estimate(self, model: str, durbin: Sequence[str]) -> dict[str, object]:
         d = self.design(durbin)
+        if self.effects == "random":
+            from vagg.models.spatial.random_effects import fit_lag_re
+
+            return fit_lag_re(self.y, self._regressors(durbin), self.operator)
         if model in _LAG_MODELS:
             est = ml.fit_lag(d, self.operator)
         elif model in _ERROR_MODELS:

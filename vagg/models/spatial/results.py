@@ -34,7 +34,8 @@ class SpatialPanelResults:
     entity_effects, time_effects, intercept
         Fixed effects recovered after estimation from the untransformed data,
         r_it = y_it - rho (W y)_it - x_it b: mu_i = mean_t r_it (entity
-        effects); with two-way effects r = c + mu_i + a_t with sum mu = sum a = 0.
+        effects); with two-way effects r = c + mu_i + a_t with sum mu = sum a = 0;
+        random effects are predicted as (1 - phi^2) mean_t (r_it - c).
     logdet_method
         How log|I - rho W| was computed.
     """
@@ -45,8 +46,10 @@ class SpatialPanelResults:
         self._design: ml.Design = est["design"]
         names = spec.regressor_names()
         spatial = {"sar": "rho", "sdm": "rho", "sem": "lambda", "sdem": "lambda"}.get(spec.model)
-        values = list(est["beta"]) + ([est["spatial"]] if spatial else []) + [est["sigma2"]]
-        index = names + ([spatial] if spatial else []) + ["sigma2"]
+        extra = ["phi"] if "phi" in est else []
+        values = list(est["beta"]) + ([est["spatial"]] if spatial else []) + [est.get("phi")] * len(extra)
+        values.append(est["sigma2"])
+        index = names + ([spatial] if spatial else []) + extra + ["sigma2"]
         self.params = pd.Series(values, index=index, name="parameter")
         self.cov = pd.DataFrame(est["cov"], index=index, columns=index)
         self.std_errors = pd.Series(np.sqrt(np.diag(est["cov"])), index=index, name="std_error")
@@ -86,7 +89,7 @@ class SpatialPanelResults:
         if spec.model in ("sar", "sdm"):
             r = r - self.rho * ml.lag(spec.w, spec.y)
         grand = float(r.mean())
-        self.intercept = float(self.params["const"]) if spec.effects == "none" else grand
+        self.intercept = float(self.params["const"]) if spec.has_constant else grand
         ent = pd.Index(spec.entities, name=spec.index.names[0])
         per = pd.Index(spec.periods, name=spec.index.names[1])
         self.entity_effects = self.time_effects = None
@@ -97,6 +100,10 @@ class SpatialPanelResults:
         elif spec.effects == "twoway":
             self.entity_effects = pd.Series(r.mean(axis=1) - grand, index=ent, name="entity_effect")
             self.time_effects = pd.Series(r.mean(axis=0) - grand, index=per, name="time_effect")
+        elif spec.effects == "random":  # predicted effects E[mu_i | data] = (1 - phi^2) mean_t e_it
+            shrink = 1.0 - float(self.params["phi"]) ** 2
+            self.entity_effects = pd.Series(shrink * (r - self.intercept).mean(axis=1), index=ent,
+                                            name="entity_effect")
 
     # ---------------------------------------------------------------- output
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
@@ -136,6 +143,18 @@ class SpatialPanelResults:
         rho = self.rho if self.model in ("sar", "sdm") else 0.0
         return impact_table(names, beta, theta, rho, cov, self.spec.operator, draws, seed, method)
 
+    def hausman(self, other: SpatialPanelResults) -> pd.Series:
+        """Hausman test of this fit against ``other`` (fixed vs random effects SAR).
+
+        Uses the regressors and rho that both report; see
+        :func:`vagg.models.spatial.random_effects.hausman`.
+        """
+        from vagg.models.spatial.random_effects import hausman
+
+        fe, re = (self, other) if self.spec.effects != "random" else (other, self)
+        keep = [n for n in fe.params.index if n not in ("const", "phi", "sigma2")]
+        return hausman(fe.params[keep], fe.cov, re.params, re.cov)
+
     def specification_tests(self) -> pd.DataFrame:
         """Wald and LR tests of this SDM against the SAR and (all lagged) the SEM."""
         from vagg._errors import SpecificationError
@@ -166,6 +185,7 @@ class SpatialPanelResults:
             rsquared=self.rsquared,
             loglik=self.loglik,
             extra={"Lee-Yu correction": "yes" if spec.lee_yu else "no", "log-determinant": self.logdet_method,
+                   "random effects": "yes" if spec.effects == "random" else "no",
                    "AIC": self.aic, "BIC": self.bic},
         )
 
