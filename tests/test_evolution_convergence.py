@@ -142,6 +142,12 @@ def test_beta_refuses_bad_input(demo_panel):
         beta_convergence(demo_panel, "gdp_per_capita", controls=["fdi_gdp"])
     with pytest.raises(vagg.SpecificationError, match="effects"):
         beta_convergence(demo_panel, "gdp_per_capita", effects="firm")
+    one_year = demo_panel.xs(2015, level=1, drop_level=False)  # growth needs two consecutive years
+    with pytest.raises(vagg.DataError, match="consecutive"):
+        beta_convergence(one_year, "gdp_per_capita")
+    two_years = demo_panel[demo_panel.index.get_level_values(1) <= 2012]  # one growth step per city
+    with pytest.warns(UserWarning, match="absorbed"), pytest.raises(vagg.SpecificationError, match="ln_gdp_per"):
+        beta_convergence(two_years, "gdp_per_capita", kind="conditional")
     with pytest.raises(vagg.DataError, match="missing_column"):
         beta_convergence(demo_panel, "gdp_per_capita", controls=["missing_column"], kind="conditional")
 

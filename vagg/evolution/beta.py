@@ -25,8 +25,9 @@ Sala-i-Martin 1992, Journal of Political Economy 100: 223-251).
   (Elhorst 2014, *Spatial Econometrics*, ch. 3), through
   :class:`vagg.models.SpatialPanel`.
 
-The fixed-effects regression is linearmodels' ``PanelOLS`` behind
-:func:`_fit_fe`, the one place to switch to ``vagg.models.PanelFE``.
+The fixed-effects regression is :class:`vagg.models.PanelFE` (called in
+:func:`_fit_fe` only): clustered intervals use the t distribution with G - 1
+degrees of freedom.
 """
 
 from __future__ import annotations
@@ -41,16 +42,10 @@ from libpysal.weights import W
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import _listing, check_columns, check_panel_index
-from vagg.models._results import table_info as make_table_info
 
-EFFECTS = {"none": (False, False), "entity": (True, False), "time": (False, True), "twoway": (True, True)}
+EFFECTS = ("none", "entity", "time", "twoway")
 KIND_EFFECTS = {"absolute": "time", "conditional": "twoway"}
-COVARIANCES = {
-    "clustered": {"cov_type": "clustered", "cluster_entity": True},
-    "robust": {"cov_type": "robust"},
-    "unadjusted": {"cov_type": "unadjusted"},
-    "driscoll-kraay": {"cov_type": "kernel"},
-}
+COVARIANCES = ("clustered", "robust", "unadjusted", "driscoll-kraay")
 
 
 class BetaConvergence:
@@ -148,16 +143,22 @@ def growth_frame(panel: pd.DataFrame, column: str, controls: Sequence[str] = ())
 
 
 def _fit_fe(frame: pd.DataFrame, dependent: str, regressors: list[str], effects: str, cov: str) -> Any:
-    """Fixed-effects OLS (linearmodels PanelOLS) with a constant; the seam for PanelFE."""
-    from linearmodels.panel import PanelOLS
+    """Fixed-effects OLS through :class:`vagg.models.PanelFE` (a constant only without effects).
 
-    entity, time = EFFECTS[effects]
-    exog = frame[regressors].assign(const=1.0)[["const", *regressors]]
-    model = PanelOLS(frame[dependent], exog, entity_effects=entity, time_effects=time, drop_absorbed=False)
+    PanelFE drops (with a warning) controls the effects absorb; losing the
+    level itself is an error.
+    """
+    from vagg.models import PanelFE
+
     try:
-        return model.fit(**COVARIANCES[cov])
-    except ValueError as exc:  # linearmodels: absorbed or collinear regressors
-        raise SpecificationError(f"the convergence regression cannot be estimated: {exc}") from exc
+        results = PanelFE(frame[dependent], frame[regressors], effects=effects).fit(cov=cov)
+    except SpecificationError as exc:
+        raise SpecificationError(f"the convergence regression on {regressors[0]!r} with {effects} effects "
+                                 f"cannot be estimated: {exc}") from exc
+    if regressors[0] not in results.params.index:
+        raise SpecificationError(f"{regressors[0]!r} cannot be estimated with {effects} effects: "
+                                 + "; ".join(results.notes))
+    return results
 
 
 def _check_options(kind: str, effects: str | None, cov: str) -> str:
@@ -165,9 +166,9 @@ def _check_options(kind: str, effects: str | None, cov: str) -> str:
         raise SpecificationError(f"kind must be 'absolute' or 'conditional', got {kind!r}")
     effects = KIND_EFFECTS[kind] if effects is None else effects
     if effects not in EFFECTS:
-        raise SpecificationError(f"unknown effects {effects!r}; use one of {list(EFFECTS)}")
+        raise SpecificationError(f"unknown effects {effects!r}; use one of {EFFECTS}")
     if cov not in COVARIANCES:
-        raise SpecificationError(f"unknown cov {cov!r}; use one of {list(COVARIANCES)}")
+        raise SpecificationError(f"unknown cov {cov!r}; use one of {COVARIANCES}")
     return effects
 
 
@@ -189,7 +190,7 @@ def beta_convergence(panel: pd.DataFrame, column: str, controls: Sequence[str] =
         Override: ``"none"``, ``"entity"``, ``"time"`` or ``"twoway"``.
     cov
         ``"clustered"`` (by entity, default), ``"robust"``, ``"unadjusted"`` or
-        ``"driscoll-kraay"``.
+        ``"driscoll-kraay"`` (as :meth:`vagg.models.PanelFE.fit`).
 
     Returns
     -------
@@ -203,14 +204,8 @@ def beta_convergence(panel: pd.DataFrame, column: str, controls: Sequence[str] =
     frame = growth_frame(panel, column, controls)
     level = f"ln_{column}"
     results = _fit_fe(frame, f"growth_{column}", [level, *controls], effects, cov)
-    entity, time = EFFECTS[effects]
-    info = make_table_info(
-        dependent=f"growth_{column}", model=f"beta ({kind})", entity_effects=entity, time_effects=time,
-        cov_type=cov + (" (entity)" if cov == "clustered" else ""),
-        n_clusters=int(frame.index.get_level_values(0).nunique()) if cov == "clustered" else None,
-        nobs=int(results.nobs), rsquared_within=float(results.rsquared) if entity or time else None,
-        rsquared=None if entity or time else float(results.rsquared),
-    )
+    info = dict(results.table_info)
+    info["model"] = f"beta ({kind})"
     return BetaConvergence(results, level, kind, info)
 
 
@@ -247,7 +242,7 @@ def spatial_beta_convergence(panel: pd.DataFrame, column: str, w: W | tuple[sp.s
             "which is not available"
         ) from exc
     if effects not in EFFECTS:
-        raise SpecificationError(f"unknown effects {effects!r}; use one of {list(EFFECTS)}")
+        raise SpecificationError(f"unknown effects {effects!r}; use one of {EFFECTS}")
     frame = growth_frame(panel, column, controls)
     level = f"ln_{column}"
     exog = frame[[level, *controls]]
