@@ -179,3 +179,10 @@ def test_theil_refuses_zero_for_l_and_bad_kind(demo_panel):
         theil(panel, "region", "gdp_per_capita", kind="L")
     with pytest.raises(vagg.SpecificationError, match="kind"):
         theil(panel, "region", "gdp_per_capita", kind="GE2")
+
+
+def test_a_year_of_zeros_is_refused_by_year(demo_panel):
+    panel = demo_panel.copy()
+    panel.loc[panel.index.get_level_values(1) == 2018, "gdp_per_capita"] = 0.0
+    with pytest.raises(vagg.DataError, match="zero for every entity in year 2018"):
+        dagum_gini(panel, "region", "gdp_per_capita")

@@ -129,7 +129,8 @@ def require_positive_mean(series: pd.Series) -> None:
     totals = series.groupby(level=1).sum()
     if (totals <= 0).any():
         year = totals.index[np.flatnonzero(totals.to_numpy() <= 0)[0]]
-        raise DataError(f"{series.name!r} is zero for every entity in {time_name(series)} {year}; the index is undefined")
+        raise DataError(f"{series.name!r} is zero for every entity in {time_name(series)} {year}; "
+                        "the index is undefined")
 
 
 def wide(series: pd.Series) -> pd.DataFrame:

@@ -229,9 +229,10 @@ def lisa(panel: pd.DataFrame | pd.Series, column: str | None, w: W | tuple[sp.sp
     DataFrame
         Indexed (entity, time): ``value``, ``lag`` (W y), ``Ii`` (local I,
         (n - 1) z_i (W z)_i / sum z^2 as in esda), ``p_sim`` (folded one-sided
-        pseudo p-value, as esda's, ties on both sides), ``quadrant`` (HH, LH, LL, HL: own deviation
-        from the mean vs the neighbours'; zero counts as low, as in esda) and
-        ``cluster`` (the quadrant when p_sim <= alpha, else "ns").
+        pseudo p-value as esda's, ties counting on both sides), ``quadrant``
+        (HH, LH, LL, HL: own deviation from the mean vs the neighbours'; zero
+        counts as low, as in esda) and ``cluster`` (the quadrant when p_sim <=
+        alpha, else "ns").
     """
     if not 0 < alpha < 1:
         raise SpecificationError(f"alpha must be in (0, 1), got {alpha}")
