@@ -19,6 +19,7 @@ generator seeded by ``seed``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import pandas as pd
@@ -27,8 +28,13 @@ import scipy.sparse.linalg as spla
 
 from vagg._errors import SpecificationError
 
+if TYPE_CHECKING:
+    from libpysal.weights import W
 
-def _weights_and_ids(w) -> tuple[sp.csr_matrix, list[str]]:
+    WeightsLike = Union[W, tuple[sp.spmatrix, Sequence[object]]]
+
+
+def _weights_and_ids(w: WeightsLike) -> tuple[sp.csr_matrix, list[str]]:
     from libpysal.weights import W
 
     from vagg.weights import to_sparse
@@ -95,7 +101,7 @@ def simulate_arrays(
 
 
 def simulate_spatial_panel(
-    w,
+    w: WeightsLike,
     periods: int,
     beta: Sequence[float],
     theta: Sequence[float] | None = None,

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 
 from vagg._errors import SpecificationError
@@ -49,7 +50,7 @@ def within(z: np.ndarray, effects: str) -> np.ndarray:
     return out
 
 
-def lag(w, z: np.ndarray) -> np.ndarray:
+def lag(w: sp.spmatrix, z: np.ndarray) -> np.ndarray:
     """W z period by period for an N x T (x k) array."""
     return (w @ z.reshape(z.shape[0], -1)).reshape(z.shape)
 
@@ -89,7 +90,7 @@ class Design:
         return self.t_eff * value
 
 
-def make_design(y: np.ndarray, x: np.ndarray, w, effects: str, lee_yu: bool) -> Design:
+def make_design(y: np.ndarray, x: np.ndarray, w: sp.spmatrix, effects: str, lee_yu: bool) -> Design:
     """Transform raw N x T ``y`` and N x T x k ``x`` for the likelihood."""
     n, t = y.shape
     k = x.shape[2]

@@ -18,6 +18,7 @@ correction) and X_D the regressors listed in ``durbin`` (all by default).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,14 @@ from vagg.data.panel import check_panel_index, validate_panel
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.logdet import SpatialOperator
 from vagg.weights import to_sparse
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from libpysal.weights import W
+
+    from vagg.models.spatial.results import SpatialPanelResults
+
+    WeightsLike = Union[W, tuple[sp.spmatrix, Sequence[object]]]
 
 MODELS = ("sar", "sem", "sdm", "sdem", "slx")
 EFFECTS = ("none", "entity", "time", "twoway", "random")
@@ -104,7 +113,7 @@ class SpatialPanel:
         self,
         dependent: pd.Series,
         exog: pd.DataFrame,
-        w,
+        w: WeightsLike,
         model: str = "sdm",
         effects: str = "twoway",
         lee_yu: bool | None = None,
@@ -149,7 +158,7 @@ class SpatialPanel:
 
     # ------------------------------------------------------------- building
     @classmethod
-    def from_formula(cls, formula: str, data: pd.DataFrame, w, **kwargs) -> SpatialPanel:
+    def from_formula(cls, formula: str, data: pd.DataFrame, w: WeightsLike, **kwargs: object) -> SpatialPanel:
         """Build from a formula such as ``"y ~ x1 + np.log(x2)"`` (formulaic syntax).
 
         Keyword arguments are those of :class:`SpatialPanel`.
@@ -235,7 +244,7 @@ class SpatialPanel:
         est["design"] = d
         return est
 
-    def fit(self):
+    def fit(self) -> SpatialPanelResults:
         """Maximum likelihood; returns :class:`~vagg.models.spatial.results.SpatialPanelResults`."""
         from vagg.models.spatial.results import SpatialPanelResults
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import scipy.stats as st
 
 from vagg.models.spatial.likelihood import Design, lag, within
 
 
-def lm_tests(d: Design, w, n_periods: int) -> pd.DataFrame:
+def lm_tests(d: Design, w: sp.spmatrix, n_periods: int) -> pd.DataFrame:
     """LM lag, LM error and their robust forms for a transformed design."""
     x, y = d.x, d.y.ravel()
     xtx_inv_xt = np.linalg.solve(x.T @ x, x.T)
