@@ -186,3 +186,14 @@ def test_a_year_of_zeros_is_refused_by_year(demo_panel):
     panel.loc[panel.index.get_level_values(1) == 2018, "gdp_per_capita"] = 0.0
     with pytest.raises(vagg.DataError, match="zero for every entity in year 2018"):
         dagum_gini(panel, "region", "gdp_per_capita")
+
+
+def test_unbalanced_panel_uses_the_cities_of_each_year(demo_panel):
+    panel = demo_panel.drop(index=[("440100", 2012), ("440300", 2012), ("445300", 2019)])
+    dagum = dagum_gini(panel, "region", "gdp_per_capita")
+    theil_t = theil(panel, "region", "gdp_per_capita")
+    assert dagum.summary.loc[2012, "n"] == 19 and theil_t.summary.loc[2019, "n"] == 20
+    for year in (2012, 2019):
+        y = panel.xs(year, level=1)["gdp_per_capita"].to_numpy()
+        assert dagum.total[year] == pytest.approx(Gini(y).g, abs=1e-12)
+        assert theil_t.total[year] == pytest.approx(Theil(y).T, abs=1e-12)
