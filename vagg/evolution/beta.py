@@ -57,7 +57,7 @@ class BetaConvergence:
         Series by regressor (the level regressor is ``ln_<column>``).
     nobs, kind, level_name, results
         Observations, "absolute" / "conditional" / "spatial", the name of the
-        level regressor and the underlying fit (linearmodels or SpatialPanel).
+        level regressor and the underlying fit (PanelFE or SpatialPanel results).
     beta, speed, speed_se, half_life
         The level coefficient, lambda = -ln(1 + beta), its delta-method
         standard error and ln 2 / lambda (NaN without convergence).
@@ -91,6 +91,7 @@ class BetaConvergence:
 
     @property
     def table(self) -> pd.DataFrame:
+        """One row: kind, beta, std_error, pvalue, speed, speed_se, half_life, nobs."""
         return pd.DataFrame([{
             "kind": self.kind, "beta": self.beta, "std_error": float(self.std_errors[self.level_name]),
             "pvalue": float(self.pvalues[self.level_name]), "speed": self.speed, "speed_se": self.speed_se,
@@ -99,6 +100,7 @@ class BetaConvergence:
 
     @property
     def summary(self) -> str:
+        """The convergence line followed by the regression's own summary."""
         return (f"{self.kind} beta convergence: beta = {self.beta:.6g}, speed = {self.speed:.6g} "
                 f"(se {self.speed_se:.3g}), half-life = {self.half_life:.4g} years\n{self.results.summary}")
 
