@@ -5,11 +5,14 @@ Shared case: entity fixed effects, no Lee-Yu correction (spreg's
 SSR/NT).  Data: Baltagi's cigarette panel (tests/reference/cigar.csv) with
 libpysal's bundled ``spat-sym-us.wk1`` contiguity, and Munnell's public
 capital panel (linearmodels) with queen contiguity from libpysal's
-``us48.shp``.
+``us48.shp``.  The pooled model (no effects) is compared with spreg's
+cross-section ML_Lag / ML_Error on the block-diagonal kron(I_T, W).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 
 import numpy as np
@@ -90,3 +93,25 @@ def test_entity_effects_equal_spreg(data, model, request):
     assert res.params.index[-2] == ("lambda" if model == "sem" else "rho")
     if model == "sdm":
         assert [f"W_{c}" for c in xnames] == list(res.params.index[len(xnames) : 2 * len(xnames)])
+
+
+@pytest.mark.parametrize("model", ["sar", "sem"])
+def test_pooled_equals_spreg_cross_section_on_block_diagonal_w(cigar, model):
+    """effects="none": the pooled model is spreg's cross-section ML_Lag / ML_Error on kron(I_T, W).
+
+    spreg's method="full" (exact traces; its "ord" method approximates the trace of H'H).
+    """
+    import scipy.sparse as sp
+    from libpysal.weights import WSP
+
+    df, w, yname, xnames, entity, time = cigar
+    y, x = _spreg_inputs(df, w, yname, xnames, entity, time)
+    periods = df[time].nunique()
+    big = WSP(sp.kron(sp.identity(periods), w.sparse).tocsr()).to_W(silence_warnings=True)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        peer = (spreg.ML_Lag if model == "sar" else spreg.ML_Error)(y, x, big, method="full")
+    res = SpatialPanel.from_formula(f"{yname} ~ " + " + ".join(xnames), df.set_index([entity, time]), w,
+                                    model=model, effects="none").fit()
+    np.testing.assert_allclose(res.params.drop("sigma2").to_numpy(), peer.betas.ravel(), atol=TOL)
+    np.testing.assert_allclose(res.std_errors.drop("sigma2").to_numpy(), np.ravel(peer.std_err), atol=TOL)

@@ -138,7 +138,8 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     """ML of the lag model; returns beta, rho, sigma2, loglik, resid, cov.
 
     ``cov`` is the inverse of the information matrix in the order
-    (beta, rho, sigma2) (Elhorst 2014, eq. 3.13; Lee and Yu 2010, eq. 13):
+    (beta, rho, sigma2) (Anselin 1988, ch. 6; Elhorst 2014, ch. 3; with
+    the Lee and Yu 2010 transformed dimensions):
 
         I_bb = X~'X~ / s2,  I_br = X~'(Q G X~b) / s2,  I_rs = T* tr G* / s2,
         I_rr = ||Q G X~b||^2 / s2 + T* (tr G*^2 + tr G*'G*),  I_ss = n*/(2 s4),
@@ -182,7 +183,7 @@ def fit_error(d: Design, op: SpatialOperator) -> dict[str, object]:
 
     b(lambda) = (X*'X*)^{-1} X*'y* with z* = z~ - lambda W z~; the cross
     products are quadratic in lambda, so each likelihood evaluation costs
-    O(k^3) plus the log-determinant.  Information (Elhorst 2014, eq. 3.19):
+    O(k^3) plus the log-determinant.  Information (Anselin 1988, ch. 6; Elhorst 2014, ch. 3):
     I_bb = X*'X*/s2, I_ll = T* (tr H*^2 + tr H*'H*), I_ls = T* tr H*/s2,
     I_ss = n*/(2 s4), H = W (I - lambda W)^{-1}, b orthogonal to (lambda, s2).
     """
