@@ -1,0 +1,175 @@
+"""Placebo (permutation) test of a fixed-effects coefficient, vectorised across permutations.
+
+The key regressor x is randomly reassigned -- whole city paths across cities
+(``within="entity"``: x*_{it} = x_{pi(i) t}) or years within each city
+(``within="time"``: x*_{it} = x_{i pi_i(t)}) -- and the FE model is
+re-estimated on the placebo regressor.  With the outcome and controls fixed,
+the Frisch-Waugh-Lovell theorem gives every placebo estimate in closed form,
+
+.. math::  \\hat b^*_p = \\frac{\\tilde x_p^{*\\prime} \\tilde y}{\\tilde x_p^{*\\prime} \\tilde x^*_p},
+   \\qquad \\tilde a = M_{\\ddot C}\\, \\ddot a,
+
+where the double dot is the within transformation and :math:`M_{\\ddot C}`
+the residual maker of the within-transformed controls: y and the controls are
+transformed once, and all P placebo regressors of a chunk are transformed and
+projected together as one (n x P) matrix.  The permutation p-value is
+:math:`(1 + \\#\\{|\\hat b^*_p| \\ge |\\hat b|\\})/(1 + P)`, exact under the null
+that x has no effect and cities (or years) are exchangeable (Fisher 1935;
+Phipson and Smyth 2010 for the +1; the city-permutation placebo of Li, Lu and
+Wang 2016, *J. Comparative Economics*, and Cai et al. 2016 is its common use in
+regional economics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from vagg._errors import DataError, SpecificationError
+from vagg.data.panel import validate_panel
+from vagg.models._resampling import run_chunks
+from vagg.models._within import Groups, demean
+
+WITHIN = ("entity", "time")
+
+
+@dataclass(frozen=True)
+class PlaceboResult:
+    """A placebo test.
+
+    Attributes
+    ----------
+    estimate
+        The real FE coefficient of the key regressor.
+    draws
+        The placebo estimates, one per permutation.
+    pvalue
+        (1 + number of |placebo| >= |real|) / (1 + permutations).
+    share_beyond
+        Share of placebo estimates at least as large in absolute value as the real one.
+    nobs, within
+        Observations; what was permuted ("entity" or "time").
+    """
+
+    estimate: float
+    draws: np.ndarray
+    pvalue: float
+    share_beyond: float
+    nobs: int
+    within: str
+
+    def density(self, points: int = 200) -> pd.DataFrame:
+        """Gaussian kernel density of the placebo estimates (Scott's bandwidth), for a figure.
+
+        Returns a DataFrame with columns ``value`` and ``density`` on an even
+        grid covering the draws and the real estimate.
+        """
+        lo = min(self.draws.min(), self.estimate)
+        hi = max(self.draws.max(), self.estimate)
+        pad = 0.1 * (hi - lo)
+        grid = np.linspace(lo - pad, hi + pad, points)
+        return pd.DataFrame({"value": grid, "density": stats.gaussian_kde(self.draws)(grid)})
+
+
+def _residualiser(c: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the within-transformed controls (n x r), r possibly 0."""
+    if c.shape[1] == 0:
+        return np.zeros((c.shape[0], 0))
+    q, r = np.linalg.qr(c)
+    keep = np.abs(np.diag(r)) > 1e-10 * max(np.abs(np.diag(r)).max(), 1e-300)
+    return q[:, keep]
+
+
+def _slopes(x: np.ndarray, y_t: np.ndarray, q: np.ndarray, groups: Groups, effects: str) -> np.ndarray:
+    """FWL slopes of y on each column of x (n x P), controls q partialled out."""
+    xd = demean(x, groups, effects)
+    xt = xd - q @ (q.T @ xd)
+    return (xt.T @ y_t) / np.einsum("ij,ij->j", xt, xt)
+
+
+def _placebo_draws(x: np.ndarray, y_t: np.ndarray, q: np.ndarray, groups: Groups, effects: str, within: str,
+                   rng: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` placebo estimates; x is the (N x T) regressor of a balanced, sorted panel."""
+    n_ent, n_per = x.shape
+    if within == "entity":
+        order = np.argsort(rng.random((size, n_ent)), axis=1)
+        xp = x[order]  # size x N x T
+    else:
+        order = np.argsort(rng.random((size, n_ent, n_per)), axis=2)
+        xp = np.take_along_axis(np.broadcast_to(x, (size, n_ent, n_per)), order, axis=2)
+    return _slopes(xp.reshape(size, n_ent * n_per).T, y_t, q, groups, effects)
+
+
+def placebo_test(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    controls: list[str] | tuple[str, ...] = (),
+    effects: str = "twoway",
+    n_perm: int = 1000,
+    within: str = "entity",
+    seed: int | None = 0,
+    n_jobs: int = 1,
+    client: Any = None,
+) -> PlaceboResult:
+    """Permutation placebo test of the FE coefficient of ``treatment``.
+
+    Parameters
+    ----------
+    data
+        Balanced panel indexed by (entity, time) with complete columns.
+    outcome, treatment, controls
+        Column names.
+    effects
+        "entity", "time" or "twoway".
+    n_perm
+        Permutations (500-1,000 is usual).
+    within
+        "entity": permute the treatment paths across cities; "time": permute
+        years within each city.
+    seed
+        Seed; identical results serially, with joblib or on dask.
+    n_jobs, client
+        Parallel chunks of 1,000 permutations (see
+        :func:`vagg.models._resampling.run_chunks`).
+
+    Returns
+    -------
+    :class:`PlaceboResult`.
+
+    Raises
+    ------
+    DataError
+        An unbalanced panel (naming the missing city-years) or missing values.
+    SpecificationError
+        Unknown ``within`` / ``effects``, fewer than two permutations, or a
+        treatment the fixed effects absorb.
+    """
+    if within not in WITHIN:
+        raise SpecificationError(f"within must be one of {WITHIN}, got {within!r}")
+    if effects not in ("entity", "time", "twoway"):
+        raise SpecificationError(f"effects must be 'entity', 'time' or 'twoway', got {effects!r}")
+    if n_perm < 2:
+        raise SpecificationError(f"n_perm must be at least 2, got {n_perm}")
+    controls = list(controls)
+    df = validate_panel(data, balanced=True, required=[outcome, treatment, *controls])
+    groups = Groups.from_index(df.index)
+    if len(df) != groups.n_entities * groups.n_periods:
+        raise DataError("the panel must be balanced for a placebo permutation")
+    y_d = demean(df[[outcome]].to_numpy(dtype=float), groups, effects)[:, 0]
+    q = _residualiser(demean(df[controls].to_numpy(dtype=float), groups, effects))
+    y_t = y_d - q @ (q.T @ y_d)
+    x = df[treatment].to_numpy(dtype=float)
+    estimate = float(_slopes(x[:, None], y_t, q, groups, effects)[0])
+    if not np.isfinite(estimate):
+        raise SpecificationError(f"the treatment {treatment!r} has no variation left after the fixed effects "
+                                 "and controls")
+    fn = partial(_placebo_draws, x.reshape(groups.n_entities, groups.n_periods), y_t, q, groups, effects, within)
+    draws = run_chunks(fn, n_perm, seed, n_jobs=n_jobs, client=client, desc="placebo")
+    beyond = int(np.sum(np.abs(draws) >= np.abs(estimate) * (1 - 1e-12)))
+    return PlaceboResult(estimate, draws, (1 + beyond) / (1 + n_perm), beyond / n_perm, len(df), within)

@@ -1,0 +1,301 @@
+"""Specification curve analysis (Simonsohn, Simmons and Nelson 2020, *Nature Human Behaviour* 4:1208).
+
+Every combination of the chosen outcomes, key-regressor constructions (index
+methods), control sets, samples, fixed effects, clustering and -- for spatial
+Durbin models -- weights matrices is estimated (:func:`vagg.models.robustness.estimate`);
+the estimates are sorted with their intervals, and an indicator panel shows
+which choice made each one.
+
+Joint inference under the null follows the paper: the null of no effect is
+imposed in every specification, :math:`y^* = y - \\hat b x`, new data are
+drawn from it, every specification is re-estimated on the same draw, and the
+observed curve is compared with the curves of the draws through three
+statistics -- the median estimate, the number of specifications significant
+(5%) in the dominant direction, and Stouffer's mean z of the one-sided
+p-values.  Here a draw is a wild cluster bootstrap of the null-imposed model
+(Cameron, Gelbach and Miller 2008): :math:`y^{**} = \\ddot X(0, \\hat\\gamma)' +
+\\hat e\\, v_{g}` with Rademacher :math:`v_g` per entity, the *same* v in every
+specification so that the dependence between specifications is kept.  With
+:math:`c'` the treatment row of :math:`(\\ddot X'\\ddot X)^{-1}\\ddot X'`,
+:math:`\\hat b^{**} = c'(\\hat e\\odot v)` for all draws at once, and the
+clustered standard error of each draw comes from the residuals
+:math:`M_{\\ddot X}\\,\\ddot{(\\hat e\\odot v)}` -- no loop over draws.  The null
+bootstrap covers FE specifications with one-way clustering; other rows carry
+their own inference only.
+
+Specifications run serially, with joblib or on dask.distributed
+(:func:`vagg.models._parallel.run_tasks`); per-specification seeds come from
+the master seed and the specification's index, and the bootstrap signs are
+drawn once from the master seed, so the numbers are the same in every mode.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy import stats
+
+from vagg._errors import DataError, SpecificationError
+from vagg.models._parallel import run_tasks
+from vagg.models._within import demean
+from vagg.models.robustness import ROW_COLUMNS, Sample, Spec, estimate_with_results
+
+DIMENSIONS = ("outcome", "treatment", "controls", "sample", "effects", "cluster", "weights")
+
+
+def _named(values: Sequence[Any] | Mapping[str, Any], what: str) -> dict[str, Any]:
+    """A name -> value dict from a mapping or a sequence of names."""
+    out = dict(values) if isinstance(values, Mapping) else {str(v): v for v in values}
+    if not out:
+        raise SpecificationError(f"the specification curve needs at least one {what}")
+    return out
+
+
+def _columns(data: pd.DataFrame, named: dict[str, Any], what: str) -> tuple[dict[str, str], dict[str, pd.Series]]:
+    """Map each choice to a column name; Series choices become new columns ``<what>:<name>``."""
+    names, new = {}, {}
+    for key, value in named.items():
+        if isinstance(value, pd.Series):
+            col = f"{what}:{key}"
+            new[col] = value.reindex(data.index)
+            names[key] = col
+        elif isinstance(value, str):
+            if value not in data.columns:
+                raise DataError(f"{what} {key!r}: column {value!r} is not in the data")
+            names[key] = value
+        else:
+            raise SpecificationError(f"{what} {key!r} must be a column name or a Series, not {type(value).__name__}")
+    return names, new
+
+
+def null_bootstrap(res: Any, treatment: str, signs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and t statistics of the treatment in wild-bootstrap draws under b = 0.
+
+    Parameters
+    ----------
+    res
+        A one-way clustered :class:`~vagg.models.PanelFEResults`.
+    treatment
+        The regressor whose null is imposed.
+    signs
+        (n x B) Rademacher signs of each observation's entity in each draw.
+
+    Returns
+    -------
+    (B,) estimates and (B,) t statistics.
+    """
+    model = res.model
+    x = model.x_dm
+    j = res.params.index.get_loc(treatment)
+    c = np.linalg.solve(x.T @ x, x.T)[j]
+    resid = res.resid.to_numpy()
+    b = c @ (resid[:, None] * signs)
+    r = demean(resid[:, None] * signs, model.groups, model.effects)
+    q = np.linalg.qr(x)[0]
+    r -= q @ (q.T @ r)
+    codes = res.clusters[:, 0]
+    members = sp.csr_matrix((c, (codes, np.arange(len(c)))))
+    scores, base = members @ r, members @ resid
+    factor = float(res.std_errors[treatment] ** 2) / float(base @ base)
+    return b, b / np.sqrt(factor * np.einsum("gb,gb->b", scores, scores))
+
+
+def _one_spec(item: tuple[Spec, dict[str, str]], rng: np.random.Generator, context: dict[str, Any]) -> dict:
+    """Estimate one specification (and its null bootstrap); a task of :func:`run_tasks`."""
+    spec, labels = item
+    data, signs, entities = context["data"], context["signs"], context["entities"]
+    row, res = estimate_with_results(spec, data, seed=int(rng.integers(2**32)))
+    row = {**labels, **row, "boot_b": None, "boot_t": None, "df_t": np.nan}
+    if signs is not None and spec.model == "fe" and res is not None and res.clusters is not None \
+            and res.clusters.shape[1] == 1:
+        groups = res.model.groups
+        rows = entities.get_indexer(groups.entity_labels)[groups.entity]
+        row["boot_b"], row["boot_t"] = null_bootstrap(res, spec.treatment, signs[rows])
+        row["df_t"] = res.df_t
+    return row
+
+
+def _curve_statistics(b: np.ndarray, t: np.ndarray, df_t: np.ndarray, alpha: float) -> np.ndarray:
+    """The three curve statistics of each column of (specifications x draws) b and t.
+
+    Each column is read in its own dominant direction s = sign(median b):
+    |median b|, the number significant at ``alpha`` with sign s, and
+    Stouffer's mean z of the one-sided p-values in direction s, so that a
+    draw is "as extreme" as the data whichever the direction.
+    """
+    sign = np.where(np.median(b, axis=0) >= 0, 1.0, -1.0)
+    crit = stats.t.ppf(1 - alpha / 2, df_t)[:, None]
+    n_sig = np.sum((np.abs(t) > crit) & (np.sign(t) == sign), axis=0)
+    p_one = stats.t.sf(sign * t, df_t[:, None])
+    z = stats.norm.isf(np.clip(p_one, 1e-300, 1 - 1e-16)).mean(axis=0)
+    return np.vstack([np.abs(np.median(b, axis=0)), n_sig, z])
+
+
+@dataclass
+class SpecCurveResults:
+    """A specification curve.
+
+    Attributes
+    ----------
+    table
+        One row per specification, sorted by estimate: the choices
+        (:data:`DIMENSIONS`), ``estimate``, ``se``, ``pvalue``, ``ci_low``,
+        ``ci_high``, ``nobs``, ``status``, ``reason`` and ``rank``.
+    inference
+        The joint test under the null: for ``median`` (the median
+        estimate), ``n_significant`` (significant in the dominant direction)
+        and ``stouffer_z`` (mean z of the one-sided p-values in that
+        direction) the observed value, the bootstrap p-value (share of null
+        draws at least as extreme, each read in its own dominant direction)
+        and the number of specifications used; None without a bootstrap.
+    draws
+        (specifications x B) null-bootstrap estimates, rows as ``table``
+        (NaN where no bootstrap applies), or None.
+    """
+
+    table: pd.DataFrame
+    inference: pd.DataFrame | None
+    draws: np.ndarray | None
+
+    def indicators(self) -> pd.DataFrame:
+        """Boolean indicator panel: one column per ``dimension: choice``, rows as ``table``."""
+        dims = [d for d in DIMENSIONS if self.table[d].nunique() > 1] or ["outcome"]
+        return pd.get_dummies(self.table[dims].astype(str), prefix_sep=": ").astype(bool)
+
+    def plot(self, axes: Any = None) -> Any:
+        """Sorted estimates with intervals over the indicator panel (matplotlib); returns the figure."""
+        import matplotlib.pyplot as plt
+
+        ind = self.indicators()
+        if axes is None:
+            fig, axes = plt.subplots(2, 1, sharex=True, figsize=(8, 3 + 0.25 * ind.shape[1]),
+                                     gridspec_kw={"height_ratios": [2, max(1, ind.shape[1] / 6)]})
+        top, bottom = axes
+        pos = np.arange(len(self.table))
+        sig = (self.table["pvalue"] < 0.05).to_numpy()
+        top.vlines(pos, self.table["ci_low"], self.table["ci_high"], color="0.75", lw=1)
+        top.scatter(pos, self.table["estimate"], c=np.where(sig, "tab:blue", "0.4"), s=8, zorder=3)
+        top.axhline(0.0, color="k", lw=0.6)
+        top.set_ylabel("estimate")
+        rows, cols = np.nonzero(ind.to_numpy().T)
+        bottom.scatter(cols, rows, marker="|", color="k", s=40)
+        bottom.set_yticks(range(ind.shape[1]), ind.columns)
+        bottom.set_xlabel("specification (sorted by estimate)")
+        return top.figure
+
+
+def specification_curve(
+    data: pd.DataFrame,
+    outcomes: Sequence[str] | Mapping[str, str | pd.Series],
+    treatments: Sequence[str] | Mapping[str, str | pd.Series],
+    controls: Mapping[str, Sequence[str]] | None = None,
+    samples: Mapping[str, Sample | None] | None = None,
+    effects: Sequence[str] = ("twoway",),
+    clusters: Sequence[str | None] = (None,),
+    weights: Mapping[str, Any] | None = None,
+    model: str = "fe",
+    n_boot: int = 500,
+    alpha: float = 0.05,
+    seed: int | None = 0,
+    n_jobs: int = 1,
+    client: Any = None,
+    progress: bool | None = None,
+) -> SpecCurveResults:
+    """Estimate every combination of the choices and test the curve under the null.
+
+    Parameters
+    ----------
+    data
+        Panel indexed by (entity, time).
+    outcomes, treatments
+        Column names, or name -> column name / Series (e.g. the index built by
+        each method with :func:`vagg.mechanisms.composite_index`).
+    controls
+        Name -> control columns; default one empty set ``{"none": ()}``.
+    samples
+        Name -> sample rule (see :mod:`vagg.models.robustness`) or None for all.
+    effects
+        Fixed effects to try ("entity", "time", "twoway").
+    clusters
+        Cluster choices: None (entity) or column names.
+    weights
+        Name -> weights matrix, required for ``model="sdm"``.
+    model
+        "fe" or "sdm" (the treatment's coefficient in a spatial Durbin model).
+    n_boot
+        Null-bootstrap draws for the joint test (0 skips it).
+    alpha
+        Significance level of ``n_significant``.
+    seed
+        Master seed: identical results serially, with joblib or on dask.
+    n_jobs, client
+        joblib workers, or a dask Client / scheduler address (e.g. of a
+        dask-jobqueue SLURMCluster); see :func:`vagg.models._parallel.run_tasks`.
+    progress
+        tqdm progress bar (None: shown for more than 100 specifications).
+
+    Returns
+    -------
+    :class:`SpecCurveResults`.
+    """
+    if model not in ("fe", "sdm"):
+        raise SpecificationError(f"the specification curve supports model 'fe' or 'sdm', got {model!r}")
+    if model == "sdm" and not weights:
+        raise SpecificationError("model='sdm' needs at least one weights matrix in weights=")
+    y_cols, new_y = _columns(data, _named(outcomes, "outcome"), "outcome")
+    x_cols, new_x = _columns(data, _named(treatments, "treatment"), "treatment")
+    frame = data.assign(**new_y, **new_x)
+    control_sets = {"none": ()} if controls is None else {k: tuple(v) for k, v in controls.items()}
+    sample_rules = {"all": None} if samples is None else dict(samples)
+    w_sets = dict(weights) if model == "sdm" else {"none": None}
+    items = []
+    for (yk, yc), (xk, xc), (ck, cv), (sk, sv), fx, cl, (wk, wv) in itertools.product(
+            y_cols.items(), x_cols.items(), control_sets.items(), sample_rules.items(), effects, clusters,
+            w_sets.items()):
+        spec = Spec(yc, xc, cv, model=model, effects=fx, cluster=cl, w=wv, sample=sv)
+        labels = dict(zip(DIMENSIONS, (yk, xk, ck, sk, fx, "entity" if cl is None else cl, wk)))
+        items.append((spec, labels))
+    entities = pd.Index(frame.index.get_level_values(0).unique())
+    signs = None
+    if n_boot and model == "fe":
+        signs = np.random.default_rng(np.random.SeedSequence(seed)).choice([-1.0, 1.0], (len(entities), n_boot))
+    rows = run_tasks(_one_spec, items, seed=seed, context={"data": frame, "signs": signs, "entities": entities},
+                     n_jobs=n_jobs, client=client, progress=progress, desc="specifications")
+    table = pd.DataFrame(rows)
+    order = np.argsort(table["estimate"].to_numpy(), kind="stable")
+    table = table.iloc[order].reset_index(drop=True)
+    draws = inference = None
+    if signs is not None:
+        draws, inference = _joint_test(table, n_boot, alpha)
+    table = table[[*DIMENSIONS, *ROW_COLUMNS[1:]]].assign(rank=np.arange(1, len(table) + 1))
+    return SpecCurveResults(table, inference, draws)
+
+
+def _joint_test(table: pd.DataFrame, n_boot: int, alpha: float) -> tuple[np.ndarray, pd.DataFrame]:
+    """The three curve statistics, observed and under the null draws (Simonsohn et al. 2020, sec. 3)."""
+    has = table["boot_b"].map(lambda v: v is not None).to_numpy()
+    draws = np.full((len(table), n_boot), np.nan)
+    if not has.any():
+        return draws, None
+    boot_b = np.vstack(table.loc[has, "boot_b"].to_list())
+    boot_t = np.vstack(table.loc[has, "boot_t"].to_list())
+    draws[has] = boot_b
+    df_t = table.loc[has, "df_t"].to_numpy(dtype=float)
+    obs_b = table.loc[has, "estimate"].to_numpy()
+    obs_t = obs_b / table.loc[has, "se"].to_numpy()
+    observed = _curve_statistics(obs_b[:, None], obs_t[:, None], df_t, alpha)[:, 0]
+    null = _curve_statistics(boot_b, boot_t, df_t, alpha)
+    p = np.mean(null >= observed[:, None] - 1e-12 * np.abs(observed[:, None]), axis=1)
+    observed[0] = np.median(obs_b)
+    inference = pd.DataFrame({"observed": observed, "pvalue": p, "n_specifications": int(has.sum())},
+                             index=pd.Index(["median", "n_significant", "stouffer_z"], name="statistic"))
+    return draws, inference
+
+
+__all__ = ["SpecCurveResults", "specification_curve", "null_bootstrap"]
