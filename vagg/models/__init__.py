@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "group_heterogeneity": "vagg.models.heterogeneity",
     "HeterogeneityResults": "vagg.models.heterogeneity",
     "dimension_contributions": "vagg.models.contributions",
+    "Contributions": "vagg.models.contributions",
     "shapley_owen": "vagg.models.contributions",
 }
 
