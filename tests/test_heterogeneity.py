@@ -18,7 +18,7 @@ from linearmodels import PanelOLS
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
 from vagg.models._within import Groups, demean
-from vagg.models.heterogeneity import _permuted, group_heterogeneity
+from vagg.models.heterogeneity import _permuted, core_periphery, group_heterogeneity
 
 CONTROLS = ["tertiary_share"]
 
@@ -59,9 +59,18 @@ def test_by_group_and_wald_match_panelols(data):
     np.testing.assert_allclose(res.wald["F"] * 4, wald.stat, rtol=1e-8)
 
 
+def test_core_periphery_split_matches_panelols(data):
+    res = group_heterogeneity(data, "D", "va", CONTROLS, groups=core_periphery(data), reference="core", n_perm=99)
+    assert list(res.by_group.index) == ["core", "periphery"] and res.by_group.loc["core", "nobs"] == 60
+    inter = (data["va"] * (data["region"] != "Pearl River Delta Core")).rename("inter")
+    ref = clustered(data, "D", pd.concat([data[["va"]], inter, data[CONTROLS]], axis=1))
+    np.testing.assert_allclose(res.differences.loc["periphery", "difference"], ref.params["inter"], rtol=1e-8)
+    np.testing.assert_allclose(res.wald["pvalue"], res.differences.loc["periphery", "wald_p"], rtol=1e-8)
+    assert 0 < res.differences.loc["periphery", "permutation_p"] <= 1
+
+
 def test_permutation_draws_equal_panelols_refits(data):
-    core = (data["region"] == "Pearl River Delta Core").map({True: "core", False: "periphery"})
-    d = data.assign(core=core)
+    d = data.assign(core=core_periphery(data))
     groups = Groups.from_index(d.index)
     y_d = demean(d[["D"]].to_numpy(), groups, "twoway")[:, 0]
     q = np.linalg.qr(demean(d[CONTROLS].to_numpy(), groups, "twoway"))[0]

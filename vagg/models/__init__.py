@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "SpecCurveResults": "vagg.models.speccurve",
     "group_heterogeneity": "vagg.models.heterogeneity",
     "HeterogeneityResults": "vagg.models.heterogeneity",
+    "core_periphery": "vagg.models.heterogeneity",
     "dimension_contributions": "vagg.models.contributions",
     "Contributions": "vagg.models.contributions",
     "shapley_owen": "vagg.models.contributions",

@@ -70,6 +70,15 @@ class HeterogeneityResults:
     n_perm: int
 
 
+def core_periphery(data: pd.DataFrame, column: str = "region", core: str = "Pearl River Delta Core") -> pd.Series:
+    """Labels "core" / "periphery" from a region column, for ``group_heterogeneity(groups=...)``."""
+    if column not in data.columns:
+        raise DataError(f"region column {column!r} is not in the data")
+    if not (data[column] == core).any():
+        raise DataError(f"no row of {column!r} is the core group {core!r}")
+    return pd.Series(np.where(data[column] == core, "core", "periphery"), index=data.index, name="core_periphery")
+
+
 def _entity_labels(df: pd.DataFrame, labels: pd.Series) -> pd.Series:
     """The group of each entity; refuses a group that changes within an entity, naming it."""
     if labels.isna().any():
