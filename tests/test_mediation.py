@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
+import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 import vagg
@@ -211,3 +212,41 @@ def test_bootstrap_interval_coverage_with_known_paths():
     bc, pct = np.mean(hits_bc, axis=0), np.mean(hits_pct, axis=0)
     assert np.all((bc >= 0.93) & (bc <= 0.97)), bc
     assert np.all((pct >= 0.92) & (pct <= 0.97)), pct
+
+
+@pytest.mark.parametrize("kind", ["robust", "clustered"])
+def test_joint_covariance_equals_stacked_regression(panel, kind):
+    """The joint covariance of the stage coefficients (used for the delta
+    method of the total indirect effect) equals the cluster-robust covariance
+    of one OLS on the stacked equations (block-diagonal design, rows clustered
+    by observation for robust, by city for clustered; statsmodels, no
+    small-sample correction) -- the 'suest' construction of Weesie (1999)."""
+    res = Mediation(panel, "y", "x", ["m1", "m2"], controls=CONTROLS).fit(n_boot=0, cov=kind)
+    stages = list(res.stages.values())
+    xs = [s.model.x_dm for s in stages]
+    ys = [s.model.y_dm for s in stages]
+    n = len(ys[0])
+    sizes = [x.shape[1] for x in xs]
+    design = np.zeros((n * len(xs), sum(sizes)))
+    for e, x in enumerate(xs):
+        design[e * n:(e + 1) * n, sum(sizes[:e]):sum(sizes[:e + 1])] = x
+    groups = np.tile(np.arange(n) if kind == "robust" else stages[0].clusters[:, 0], len(xs))
+    ref = sm.OLS(np.concatenate(ys), design).fit(cov_type="cluster",
+                                                 cov_kwds={"groups": groups, "use_correction": False})
+    ours = res.joint_cov().to_numpy()
+    dfs = np.repeat([s.df_resid for s in stages], sizes).astype(float)
+    g = stages[0].n_clusters
+    factor = n / dfs if kind == "robust" else (n - 1) / dfs * g / (g - 1)
+    np.testing.assert_allclose(ours / np.sqrt(np.outer(factor, factor)), ref.cov_params(), rtol=1e-8, atol=1e-14)
+    for name, stage in res.stages.items():  # the diagonal blocks are the stage covariances
+        np.testing.assert_allclose(res.joint_cov().loc[name, name].to_numpy(), stage.cov.to_numpy(), rtol=1e-10)
+
+
+def test_delta_method_total_agrees_with_bootstrap_in_large_samples():
+    """With 100 clusters the delta-method se of the total and serial indirect
+    effects and the cluster-bootstrap se estimate the same quantity."""
+    frame, _ = simulate_mediation_panel(n_entities=100, seed=2, d21=0.3)
+    res = Mediation(frame, "y", "x", ["m1", "m2"], controls=CONTROLS, serial=True).fit(n_boot=2000, seed=1)
+    delta_se = res.indirect["estimate"] / res.indirect["sobel_z"]
+    np.testing.assert_allclose(delta_se[["m1 -> m2", "total"]], res.indirect.loc[["m1 -> m2", "total"], "se"],
+                               rtol=0.1)

@@ -18,7 +18,10 @@ are :math:`a_1 b_1`, :math:`a_2 b_2` and :math:`a_1 d_{21} b_2`.
 
 Inference: the Sobel (1982) first-order and Aroian (1947) second-order delta
 standard errors :math:`\\sqrt{b^2 s_a^2 + a^2 s_b^2 (+ s_a^2 s_b^2)}` from the
-stage covariances, and a cluster (block) bootstrap: whole clusters (cities)
+stage covariances; for the serial chain and the total indirect effect, the
+first-order delta method with the joint (seemingly-unrelated, cluster-robust
+when clustered) covariance of all stage coefficients; and a cluster (block)
+bootstrap: whole clusters (cities)
 are resampled, one seeded set of resamples is shared by all equations, and
 every equation is refitted by cross-product algebra
 (:mod:`vagg.models._moments`), giving percentile and bias-corrected
@@ -39,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from vagg._errors import DataError, SpecificationError
+from vagg.models._covariance import stacked_sandwich
 from vagg.models._moments import ClusterMoments, cluster_counts, solve_equation
 from vagg.models._resampling import run_chunks
 from vagg.models._results import table_info
@@ -245,9 +249,10 @@ class MediationResults:
     indirect
         DataFrame indexed by mediator (and the serial chain) and "total":
         estimate, se (bootstrap), ci_low, ci_high (``ci`` method), sobel_z,
-        sobel_p, aroian_z, aroian_p.  Sobel and Aroian are defined for a
-        single product :math:`a_j b_j`; the chain and "total" rows have NaN there
-        and rely on the bootstrap.
+        sobel_p, aroian_z, aroian_p.  For a single product :math:`a_j b_j`
+        these are the Sobel and Aroian tests; for the serial chain and "total"
+        sobel_z is the first-order delta method with the joint covariance of
+        the stages (aroian NaN; NaN for Driscoll-Kraay stages).
     intervals
         Percentile and bias-corrected bounds of every path statistic.
     proportion_mediated
@@ -322,7 +327,42 @@ class MediationResults:
             zval = (self.a * self.b) / np.sqrt(var)
             table[f"{label}_z"] = zval.reindex(names)
             table[f"{label}_p"] = pd.Series(2 * stats.norm.sf(np.abs(zval.to_numpy())), index=zval.index).reindex(names)
+        for name, se in self._delta_se().items():
+            table.loc[name, "sobel_z"] = table.loc[name, "estimate"] / se
+            table.loc[name, "sobel_p"] = 2 * stats.norm.sf(abs(table.loc[name, "estimate"] / se))
         return table
+
+    def joint_cov(self) -> pd.DataFrame | None:
+        """Joint covariance of all stage coefficients, indexed by (stage, regressor); None for Driscoll-Kraay."""
+        stages = list(self.stages.values())
+        kind = stages[0].cov_kind
+        if kind == "driscoll-kraay":
+            return None
+        clusters = stages[0].clusters[:, 0] if kind == "clustered" else None
+        cov = stacked_sandwich([s.model.x_dm for s in stages], [s.resid.to_numpy() for s in stages], kind,
+                               [s.df_resid for s in stages], clusters)
+        index = pd.MultiIndex.from_tuples([(k, p) for k, s in self.stages.items() for p in s.params.index])
+        return pd.DataFrame(cov, index=index, columns=index)
+
+    def _delta_se(self) -> dict[str, float]:
+        """First-order delta-method se of the serial chain and the total indirect effect."""
+        cov = self.joint_cov()
+        if cov is None:
+            return {}
+        m, x = self.model.mediators, self.model.treatment
+        grad = pd.Series(0.0, index=cov.index)
+        for j, med in enumerate(m):
+            grad[(med, x)] += self.b[med]
+            grad[("outcome", med)] += self.a[med]
+        out = {}
+        if self.model.serial:
+            chain = pd.Series(0.0, index=cov.index)
+            chain[(m[0], x)], chain[(m[1], m[0])], chain[("outcome", m[1])] = (
+                self.d * self.b[m[1]], self.a[m[0]] * self.b[m[1]], self.a[m[0]] * self.d)
+            out[f"{m[0]} -> {m[1]}"] = float(np.sqrt(chain @ cov @ chain))
+            grad = grad + chain
+        out["total"] = float(np.sqrt(grad @ cov @ grad))
+        return out
 
     @property
     def two_step(self) -> pd.DataFrame:
