@@ -89,7 +89,7 @@ def case_fe(lines: list[str]) -> None:
     ch = choices(panel)
     effects = ("twoway", "entity")
     kw = dict(effects=effects, seed=0, progress=False)
-    serial, t_serial = timed(specification_curve, panel, **ch, n_boot=500, **kw)
+    serial, t_serial = timed(specification_curve, panel, **ch, n_boot=500, n_jobs=1, **kw)
     joblib, t_joblib = timed(specification_curve, panel, **ch, n_boot=500, n_jobs=2, **kw)
     cluster, client = dask_client()
     try:
@@ -98,7 +98,7 @@ def case_fe(lines: list[str]) -> None:
         client.close()
         cluster.close()
     same = all(serial.table.equals(o.table) and np.array_equal(serial.draws, o.draws) for o in (joblib, dask))
-    plain, t_plain = timed(specification_curve, panel, **ch, n_boot=0, **kw)
+    plain, t_plain = timed(specification_curve, panel, **ch, n_boot=0, n_jobs=1, **kw)
     ref, t_peer = timed(peer_fe, panel, ch, effects)
     n = len(serial.table)
     order = [(y, x, c, s, f) for y in ch["outcomes"] for x in ch["treatments"] for c in ch["controls"]
@@ -143,7 +143,7 @@ def case_sdm(lines: list[str]) -> None:
           "distance": vagg.weights.guangdong("distance"), "knn": vagg.weights.guangdong("knn"),
           "economic": vagg.weights.economic_distance(gdf, gdp)}
     kw = dict(weights=ws, model="sdm", n_boot=0, seed=0, progress=False)
-    serial, t_serial = timed(specification_curve, panel, **ch, **kw)
+    serial, t_serial = timed(specification_curve, panel, **ch, n_jobs=1, **kw)
     cluster, client = dask_client()
     try:
         dask, t_dask = timed(specification_curve, panel, **ch, client=client, **kw)

@@ -37,7 +37,7 @@ def choices(demo_panel):
 @pytest.fixture(scope="module")
 def curve(demo_panel, choices):
     return specification_curve(demo_panel, **choices, effects=("twoway", "entity"), n_boot=200, seed=3,
-                               progress=False)
+                               n_jobs=1, progress=False)
 
 
 def test_every_specification_matches_panelols(demo_panel, choices, curve):
@@ -104,11 +104,12 @@ def test_identical_serial_joblib_and_dask(demo_panel, choices, curve):
     from dask.distributed import Client, LocalCluster
 
     kw = dict(effects=("twoway", "entity"), n_boot=200, seed=3, progress=False)
-    joblib = specification_curve(demo_panel, **choices, n_jobs=2, **kw)
+    joblib = specification_curve(demo_panel, **choices, **kw)  # joblib on all cores is the default
     with LocalCluster(n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         dask = specification_curve(demo_panel, **choices, client=client, **kw)
-    for other in (joblib, dask):
+        by_address = specification_curve(demo_panel, **choices, client=cluster.scheduler_address, **kw)
+    for other in (joblib, dask, by_address):
         pd.testing.assert_frame_equal(curve.table, other.table)
         np.testing.assert_array_equal(curve.draws, other.draws)
         pd.testing.assert_frame_equal(curve.inference, other.inference)

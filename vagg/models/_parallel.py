@@ -69,7 +69,8 @@ def run_tasks(
         Shared read-only data (a panel, weights); sent to dask workers once
         with ``scatter``.
     n_jobs
-        joblib workers when no client is given (1 = serial, -1 = all cores).
+        joblib workers when no client is given (1 = serial, -1 = all cores);
+        a run of a single batch is serial.
     client
         A ``dask.distributed.Client`` or a scheduler address such as
         ``"tcp://10.0.0.1:8786"`` (e.g. a dask-jobqueue Slurm / PBS cluster's
@@ -99,7 +100,7 @@ def run_tasks(
             for _ in as_completed(futures):
                 bar.update()
             parts = client.gather(futures)
-        elif n_jobs != 1:
+        elif n_jobs != 1 and len(batches) > 1:
             from joblib import Parallel, delayed
 
             jobs = (delayed(_run_batch)(fn, b, i, entropy, context) for b, i in batches)

@@ -203,7 +203,7 @@ def specification_curve(
     n_boot: int = 500,
     alpha: float = 0.05,
     seed: int | None = 0,
-    n_jobs: int = 1,
+    n_jobs: int = -1,
     client: Any = None,
     progress: bool | None = None,
 ) -> SpecCurveResults:
@@ -234,9 +234,14 @@ def specification_curve(
         Significance level of ``n_significant``.
     seed
         Master seed: identical results serially, with joblib or on dask.
-    n_jobs, client
-        joblib workers, or a dask Client / scheduler address (e.g. of a
-        dask-jobqueue SLURMCluster); see :func:`vagg.models._parallel.run_tasks`.
+    n_jobs
+        joblib workers (default -1: all cores; 1: serial).  A curve that
+        fits in one batch of :data:`vagg.models._parallel.BATCH`
+        specifications runs serially.
+    client
+        A dask Client or scheduler address (a ``LocalCluster``, or e.g. a
+        dask-jobqueue ``SLURMCluster(...).scheduler_address``); overrides
+        ``n_jobs``.  See :func:`vagg.models._parallel.run_tasks`.
     progress
         tqdm progress bar (None: shown for more than 100 specifications).
 
