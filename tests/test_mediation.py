@@ -250,3 +250,11 @@ def test_delta_method_total_agrees_with_bootstrap_in_large_samples():
     delta_se = res.indirect["estimate"] / res.indirect["sobel_z"]
     np.testing.assert_allclose(delta_se[["m1 -> m2", "total"]], res.indirect.loc[["m1 -> m2", "total"], "se"],
                                rtol=0.1)
+
+
+def test_progress_bar_shown_for_long_bootstraps(panel, capsys):
+    model = Mediation(panel, "y", "x", ["m1"], controls=CONTROLS)
+    model.fit(n_boot=1500, seed=0, progress=True)
+    assert "mediation bootstrap" in capsys.readouterr().err
+    model.fit(n_boot=1500, seed=0)  # two chunks: no bar by default
+    assert "mediation bootstrap" not in capsys.readouterr().err

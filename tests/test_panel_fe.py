@@ -203,3 +203,16 @@ def test_table_info_and_conf_int(cigar):
     q = stats.t.ppf(0.95, res.df_resid)
     np.testing.assert_allclose(ci["upper"] - res.params, q * res.std_errors)
     assert "R-squared within" in res.summary
+
+
+def test_array_core_matches_the_formula_layer(cigar):
+    """within_ols (arrays and group codes, for repeated refits) gives the
+    PanelFE coefficients; PanelOLS is the reference for both."""
+    from vagg.models import within_ols
+    from vagg.models._within import Groups
+
+    groups = Groups.from_index(cigar.index)
+    params, resid, _, _ = within_ols(cigar["lsales"].to_numpy(), cigar[["lp", "lndi"]].to_numpy(), groups, "twoway")
+    ref = lm_fit(cigar, "twoway", cov_type="unadjusted")
+    np.testing.assert_allclose(params, ref.params.to_numpy(), atol=1e-8)
+    np.testing.assert_allclose(resid, ref.resids.to_numpy(), atol=1e-8)

@@ -107,3 +107,11 @@ def test_refusals_are_named(fitted):
         wild_cluster_bootstrap(robust, "x")
     with pytest.raises(vagg.SpecificationError, match="weights"):
         wild_cluster_bootstrap(fitted, "x", weights="mammen")
+
+
+def test_method_on_results_reports_beside_clustered(fitted):
+    res = fitted.wild_bootstrap("x", n_boot=999, seed=4, weights="rademacher")
+    assert res.clustered_pvalue == pytest.approx(fitted.pvalues["x"])
+    assert res.as_series()["n_clusters"] == 12
+    same = wild_cluster_bootstrap(fitted, "x", n_boot=999, seed=4, weights="rademacher")
+    assert res.pvalue == same.pvalue and res.conf_int == same.conf_int

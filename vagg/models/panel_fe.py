@@ -360,6 +360,16 @@ class PanelFEResults(CoefficientTable):
         xb = model.x @ params
         self.rsquared = float(np.corrcoef(model.y, xb)[0, 1] ** 2) if np.std(xb) > 0 else 0.0
 
+    def wild_bootstrap(self, param: str, **kwargs: object) -> object:
+        """Wild cluster bootstrap of one coefficient, reported beside the clustered p-value.
+
+        See :func:`vagg.models.wild_bootstrap.wild_cluster_bootstrap` for the
+        keyword arguments (``null``, ``n_boot``, ``weights``, ``level``, ``seed``).
+        """
+        from vagg.models.wild_bootstrap import wild_cluster_bootstrap
+
+        return wild_cluster_bootstrap(self, param, **kwargs)
+
     @property
     def table_info(self) -> dict[str, object]:
         g = self.n_clusters
