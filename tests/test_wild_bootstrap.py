@@ -115,3 +115,16 @@ def test_method_on_results_reports_beside_clustered(fitted):
     assert res.as_series()["n_clusters"] == 12
     same = wild_cluster_bootstrap(fitted, "x", n_boot=999, seed=4, weights="rademacher")
     assert res.pvalue == same.pvalue and res.conf_int == same.conf_int
+
+
+def test_three_clusters_give_an_unbounded_interval():
+    """With 3 clusters Rademacher weights have 2^3 = 8 sign patterns (4 distinct
+    |t*| values, each with probability >= 1/4), so no null is rejected at 5%:
+    the inverted interval is the whole line (Webb 2014's motivation).  The draws
+    with all weights equal rebuild the sample itself, so |t*| = |t| for them."""
+    frame = simulate_mediation_panel(n_entities=9, seed=8)[0]
+    frame["block"] = np.repeat(np.arange(3), 30)
+    fit = PanelFE.from_formula("y ~ x + w1", frame, effects="twoway").fit(cluster="block")
+    res = wild_cluster_bootstrap(fit, "x", n_boot=999, seed=0, weights="rademacher")
+    assert res.conf_int == (-np.inf, np.inf)
+    assert res.pvalue >= 0.25

@@ -58,11 +58,14 @@ class ClusterMoments:
         a = np.column_stack([z, d])
         self.p = z.shape[1]
         self.n_clusters = int(clusters.max()) + 1
-        order = np.argsort(clusters, kind="stable")
-        starts = np.searchsorted(clusters[order], np.arange(self.n_clusters))
-        outer = a[order, :, None] * a[order, None, :]
         q = a.shape[1]
-        self.per_cluster = np.add.reduceat(outer, starts, axis=0).reshape(self.n_clusters, q * q)
+        rows, cols = np.triu_indices(q)
+        upper = np.column_stack([np.bincount(clusters, weights=a[:, i] * a[:, j], minlength=self.n_clusters)
+                                 for i, j in zip(rows, cols)])  # one pass per pair of columns, no n x q^2 array
+        full = np.zeros((self.n_clusters, q, q))
+        full[:, rows, cols] = upper
+        full[:, cols, rows] = upper
+        self.per_cluster = full.reshape(self.n_clusters, q * q)
         self.q = q
 
     def moments(self, weights: np.ndarray) -> np.ndarray:

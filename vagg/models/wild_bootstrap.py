@@ -93,8 +93,17 @@ class _WCR:
         return (self.beta_hat[self.j] - beta0) / self.se, t_boot
 
     def pvalue(self, beta0: float, v: np.ndarray) -> float:
-        t, t_boot = self.t_stats(beta0, v)
-        return float(np.mean(np.abs(t_boot) >= abs(t)))
+        return symmetric_pvalue(*self.t_stats(beta0, v))
+
+
+def symmetric_pvalue(t: float, t_boot: np.ndarray) -> float:
+    """Share of draws with :math:`|t^*| \\ge |t|`.
+
+    Ties count as exceedances up to a relative 1e-9: the draw whose weights
+    are all equal rebuilds the original sample, so its :math:`t^*` equals
+    :math:`t` but for rounding.
+    """
+    return float(np.mean(np.abs(t_boot) >= abs(t) * (1 - 1e-9)))
 
 
 @dataclass(frozen=True)
@@ -130,13 +139,19 @@ class WildBootstrapResult:
 
 
 def _invert(wcr: _WCR, v: np.ndarray, alpha: float, side: int, width: float) -> float:
-    """Bound of the set {beta0 : p(beta0) > alpha} on one side of the estimate, by bisection."""
+    """Bound of the set {beta0 : p(beta0) > alpha} on one side of the estimate, by bisection.
+
+    Infinite when no null within :math:`2^{20}` widths on that side is rejected
+    (possible with very few clusters).
+    """
     inside = wcr.beta_hat[wcr.j]
     outside = inside + side * width
-    for _ in range(60):
+    for _ in range(20):
         if wcr.pvalue(outside, v) <= alpha:
             break
         outside = inside + 2 * (outside - inside)
+    else:
+        return side * np.inf
     for _ in range(60):
         mid = (inside + outside) / 2
         if wcr.pvalue(mid, v) > alpha:
@@ -209,6 +224,6 @@ def wild_cluster_bootstrap(
     width = 2 * wcr.se
     ci = (_invert(wcr, v, alpha, -1, width), _invert(wcr, v, alpha, +1, width))
     return WildBootstrapResult(param=param, estimate=float(wcr.beta_hat[wcr.j]), null=null, tstat=float(t),
-                               pvalue=float(np.mean(np.abs(t_boot) >= abs(t))), conf_int=ci, level=level,
+                               pvalue=symmetric_pvalue(t, t_boot), conf_int=ci, level=level,
                                weights=weights, n_boot=v.shape[1], n_clusters=g,
                                clustered_pvalue=float(result.pvalues[param]), t_boot=t_boot)
