@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 import pytest
 
 import vagg
@@ -128,3 +129,21 @@ def test_three_clusters_give_an_unbounded_interval():
     res = wild_cluster_bootstrap(fit, "x", n_boot=999, seed=0, weights="rademacher")
     assert res.conf_int == (-np.inf, np.inf)
     assert res.pvalue >= 0.25
+
+
+def test_full_enumeration_matches_wildboottest():
+    """8 clusters, Rademacher, 999 >= 2^8 draws: both programs enumerate the 256
+    sign patterns.  wildboottest counts |t*| > |t| strictly, vagg counts the
+    two patterns that rebuild the sample (all +1, all -1; |t*| = |t|) as well,
+    so the p-values differ by exactly 2/256."""
+    from wildboottest.wildboottest import wildboottest as wbt
+
+    frame = simulate_mediation_panel(n_entities=8, seed=9)[0]
+    fit = PanelFE.from_formula("y ~ x + w1", frame, effects="twoway").fit()
+    ours = wild_cluster_bootstrap(fit, "x", null=0.0, n_boot=999, weights="rademacher")
+    assert ours.n_boot == 256
+    model = sm.OLS(fit.model.y_dm, pd.DataFrame(fit.model.x_dm, columns=["x", "w1"]))
+    with pytest.warns(UserWarning, match="full_enumeration"):
+        ref = wbt(model, B=999, cluster=fit.model.groups.entity, param="x", weights_type="rademacher", seed=1,
+                  show=False, parallel=False)
+    assert ours.pvalue == pytest.approx(float(ref["p-value"].iloc[0]) + 2 / 256, abs=1e-12)

@@ -51,6 +51,13 @@ def draw_weights(kind: str, n_clusters: int) -> Callable[[np.random.Generator, i
     return draw
 
 
+def full_enumeration(n_clusters: int) -> np.ndarray:
+    """All :math:`2^G` Rademacher sign patterns, (G x 2^G): the exact bootstrap
+    distribution, used when it is no larger than the draws asked for."""
+    patterns = (np.arange(2**n_clusters)[None, :] >> np.arange(n_clusters)[:, None]) & 1
+    return 2.0 * patterns - 1.0
+
+
 class _WCR:
     """Pieces of the restricted wild cluster bootstrap that do not change with the draws."""
 
@@ -185,7 +192,9 @@ def wild_cluster_bootstrap(
     null
         :math:`\\beta_0` of the test.
     n_boot
-        Number of draws.
+        Number of draws.  With Rademacher weights and :math:`2^G \\le`
+        ``n_boot`` all :math:`2^G` sign patterns are enumerated instead
+        (deterministic; ``n_boot`` of the result is :math:`2^G`).
     weights
         "webb" (default) or "rademacher".
     level
@@ -213,7 +222,9 @@ def wild_cluster_bootstrap(
     g = int(clusters.max()) + 1
     factor = g / (g - 1) * (result.nobs - 1) / result.df_resid
     wcr = _WCR(model.x_dm, model.y_dm, clusters, model.exog_names.index(param), factor)
-    if draws is None:
+    if draws is None and weights == "rademacher" and 2**g <= n_boot:
+        v = full_enumeration(g)
+    elif draws is None:
         v = run_chunks(draw_weights(weights, g), n_boot, seed, progress=False).T
     else:
         v = np.asarray(draws, dtype=float)
