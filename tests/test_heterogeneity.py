@@ -125,3 +125,17 @@ def test_bad_groups_are_named(data):
         group_heterogeneity(data, "D", "va", reference="Atlantis", n_perm=0)
     with pytest.raises(vagg.DataError, match="no_such"):
         group_heterogeneity(data, "D", "va", groups="no_such", n_perm=0)
+
+
+def test_entity_level_labels_and_unbalanced_panel(data):
+    per_city = data["region"].groupby(level=0).first()
+    a = group_heterogeneity(data, "D", "va", CONTROLS, groups=per_city, n_perm=99, seed=1)
+    b = group_heterogeneity(data, "D", "va", CONTROLS, groups="region", n_perm=99, seed=1)
+    pd.testing.assert_frame_equal(a.differences, b.differences)
+    gap = data.drop(index=[("440500", 2015), ("441200", 2012)])
+    res = group_heterogeneity(gap, "D", "va", CONTROLS, groups=core_periphery(gap), reference="core", n_perm=99,
+                              seed=1)
+    inter = (gap["va"] * (gap["region"] != "Pearl River Delta Core")).rename("inter")
+    ref = PanelOLS(gap["D"], pd.concat([gap[["va"]], inter, gap[CONTROLS]], axis=1), entity_effects=True,
+                   time_effects=True).fit()
+    np.testing.assert_allclose(res.differences["difference"].iloc[0], ref.params["inter"], rtol=1e-8)

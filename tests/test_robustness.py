@@ -139,3 +139,9 @@ def test_bad_input_is_named(data, baseline):
         vagg.models.robustness(data, baseline, {"typo": {"treatmnt": "va"}})
     with pytest.raises(vagg.SpecificationError, match="weights matrix"):
         estimate(Spec("D", "va", model="sdm"), data)
+
+
+def test_single_names_are_single_columns(data):
+    spec = Spec("D", "va", "tertiary_share", model="iv", instrument="shift_share")
+    assert spec.controls == ("tertiary_share",) and spec.instrument == ("shift_share",)
+    check(estimate(Spec("D", "va", "tertiary_share"), data), peer(data, controls=["tertiary_share"]))

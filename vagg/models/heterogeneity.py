@@ -138,12 +138,12 @@ def group_heterogeneity(
     Parameters
     ----------
     data
-        Balanced panel indexed by (entity, time).
+        Panel indexed by (entity, time).
     outcome, treatment, controls
         Column names.
     groups
-        Column of ``data`` or Series of entity-fixed group labels (e.g. a
-        core / periphery split).
+        Column of ``data``, a Series of entity-fixed group labels indexed
+        like ``data`` (e.g. :func:`core_periphery`), or one indexed by entity.
     reference
         Group the others are compared with; default the largest group
         (first in sort order on ties).
@@ -162,8 +162,11 @@ def group_heterogeneity(
     labels = data[groups] if isinstance(groups, str) and groups in data.columns else groups
     if isinstance(labels, str):
         raise DataError(f"group column {groups!r} is not in the data")
-    labels = pd.Series(labels).reindex(data.index)
-    df = validate_panel(data.assign(_group=labels.astype("object")), balanced=True)
+    labels = pd.Series(labels)
+    if labels.index.nlevels == 1:  # one label per entity
+        labels = pd.Series(labels.reindex(data.index.get_level_values(0)).to_numpy(), index=data.index)
+    labels = labels.reindex(data.index)
+    df = validate_panel(data.assign(_group=labels.astype("object")), balanced=False)
     check_columns(df, [outcome, treatment, *controls], numeric=True, complete=True)
     entity_group = _entity_labels(df, df["_group"])
     names = sorted(entity_group.unique())

@@ -98,6 +98,11 @@ class Spec:
     columns: Mapping[str, pd.Series] = field(default_factory=dict)
     n_boot: int = 999
 
+    def __post_init__(self) -> None:
+        for name in ("controls", "mediators", "instrument"):  # one name given as a string is one column
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+
     def variables(self) -> list[str]:
         """Every data column the specification uses, outcome and treatment first."""
         names = [self.outcome, self.treatment, *self.controls, *self.mediators, *self.instrument]
@@ -202,8 +207,8 @@ def _cluster_notes(n_clusters: object) -> list[str]:
     return [f"only {g} clusters: clustered inference unreliable"] if g is not None and g < FEW_CLUSTERS else []
 
 
-def fit_fe(spec: Spec, df: pd.DataFrame):
-    """Fit the FE model of a prepared frame; returns (results, notes)."""
+def fit_fe(spec: Spec, df: pd.DataFrame) -> tuple[Any, list[str]]:
+    """Fit the FE model of a prepared frame: the PanelFEResults and the notes (warnings, few clusters)."""
     from vagg.models.panel_fe import PanelFE
 
     with warnings.catch_warnings(record=True) as caught:

@@ -15,7 +15,9 @@ statistics -- the median estimate, the number of specifications significant
 p-values.  Here a draw is a wild cluster bootstrap of the null-imposed model
 (Cameron, Gelbach and Miller 2008): :math:`y^{**} = \\ddot X(0, \\hat\\gamma)' +
 \\hat e\\, v_{g}` with Rademacher :math:`v_g` per entity, the *same* v in every
-specification so that the dependence between specifications is kept.  With
+specification so that the dependence between specifications is kept (the
+entity is the finest level common to every specification, so signs are drawn
+per entity even where a specification clusters more coarsely).  With
 :math:`c'` the treatment row of :math:`(\\ddot X'\\ddot X)^{-1}\\ddot X'`,
 :math:`\\hat b^{**} = c'(\\hat e\\odot v)` for all draws at once, and the
 clustered standard error of each draw comes from the residuals
