@@ -145,3 +145,23 @@ def test_single_names_are_single_columns(data):
     spec = Spec("D", "va", "tertiary_share", model="iv", instrument="shift_share")
     assert spec.controls == ("tertiary_share",) and spec.instrument == ("shift_share",)
     check(estimate(Spec("D", "va", "tertiary_share"), data), peer(data, controls=["tertiary_share"]))
+
+
+def test_lag_is_by_period_not_by_row_order(data):
+    shuffled = data.sample(frac=1.0, random_state=0)
+    row = estimate(Spec("D", "va", CONTROLS, lag=1), shuffled)
+    lagged = data.assign(va=data.groupby(level=0)["va"].shift(1)).dropna(subset=["va"])  # data are sorted
+    check(row, peer(lagged))
+    # a missing year leaves the next year's lag missing rather than taking the value two years back
+    gap = data.drop(index=("440100", 2015))
+    one = vagg.models.robustness.prepare(Spec("D", "va", lag=1), gap)
+    assert ("440100", 2016) not in one.index and one.loc[("440100", 2017), "va"] == data.loc[("440100", 2016), "va"]
+    # a later sample keeps its first year: the lag is taken before the sample rule
+    late = estimate(Spec("D", "va", CONTROLS, lag=1, sample=vagg.models.period(2014)), data)
+    assert late["nobs"] == 21 * 7
+
+
+def test_replacement_with_foreign_index_is_refused(data):
+    foreign = pd.Series(1.0, index=pd.MultiIndex.from_product([[440100], [2011]]))
+    with pytest.raises(vagg.DataError, match="shares no"):
+        estimate(Spec("D", "x", columns={"x": foreign}), data)

@@ -151,31 +151,58 @@ def period(first: int | None = None, last: int | None = None) -> Sample:
 
 
 # -- data preparation -------------------------------------------------------------------
+def lagged(values: pd.Series, lag: int) -> pd.Series:
+    """``values`` of period t - ``lag`` of the same entity, by index lookup (NaN where that period is absent).
+
+    Looks the lagged period up by its value, so unsorted rows and gaps in
+    the years never shift a value onto the wrong year.
+    """
+    time = values.index.get_level_values(1)
+    if not pd.api.types.is_numeric_dtype(time):
+        raise SpecificationError(f"a lag needs a numeric time index, got dtype {time.dtype}")
+    source = pd.MultiIndex.from_arrays([values.index.get_level_values(0), time - lag])
+    return pd.Series(values.reindex(source).to_numpy(), index=values.index, name=values.name)
+
+
+def _replacements(spec: Spec, data: pd.DataFrame) -> dict[str, object]:
+    """The replacement columns aligned to the data; refuses one whose index matches no row."""
+    out: dict[str, object] = {}
+    for name, values in spec.columns.items():
+        if isinstance(values, pd.Series):
+            aligned = values.reindex(data.index)
+            if values.notna().any() and aligned.isna().all():
+                raise DataError(f"replacement column {name!r} shares no (entity, time) pair with the data; "
+                                f"its index starts {list(values.index[:2])}, the data's {list(data.index[:2])}")
+            values = aligned
+        out[name] = values
+    return out
+
+
 def prepare(spec: Spec, data: pd.DataFrame) -> pd.DataFrame:
     """The rows and columns ``spec`` is estimated on.
 
-    Applies, in this order: replacement columns, the sample rule, the lag of
-    the treatment (within entity), the dropping of incomplete rows (for
+    Applies, in this order: replacement columns, the lag of the treatment
+    (within entity, by period, on the full data so that a later sample keeps
+    its first year), the sample rule, the dropping of incomplete rows (for
     ``"sdm"``, of incomplete periods, which keeps the panel balanced) and
     winsorising of every model variable at the pooled quantiles.
     """
     spec.check()
     check_panel_index(data)
-    df = data
-    if spec.columns:
-        df = data.assign(**{k: v.reindex(data.index) if isinstance(v, pd.Series) else v
-                            for k, v in spec.columns.items()})
+    df = data.assign(**_replacements(spec, data)) if spec.columns else data
     cols = spec.variables()
     absent = [c for c in cols if c not in df.columns]
     if absent:
         raise DataError(f"column(s) not in the data: {', '.join(map(repr, absent))}")
-    keep = np.ones(len(df), dtype=bool) if spec.sample is None else np.asarray(spec.sample(df), dtype=bool)
-    df = df.loc[keep, cols].copy()
     check_columns(df, [c for c in cols if c != spec.cluster], numeric=True, complete=False)
     if spec.cluster is not None:
         check_columns(df, [spec.cluster], numeric=False, complete=True)
     if spec.lag:
-        df[spec.treatment] = df.groupby(level=0, sort=False)[spec.treatment].shift(spec.lag)
+        df = df.assign(**{spec.treatment: lagged(df[spec.treatment], spec.lag)})
+    keep = np.ones(len(df), dtype=bool) if spec.sample is None else np.asarray(spec.sample(df), dtype=bool)
+    if keep.shape != (len(df),):
+        raise SpecificationError(f"the sample rule returned {keep.shape[0]} values for {len(df)} rows")
+    df = df.loc[keep, cols].copy()
     numeric = [c for c in cols if c != spec.cluster]
     complete = df[numeric].notna().all(axis=1)
     if spec.model == "sdm":
