@@ -115,6 +115,13 @@ def test_identical_serial_joblib_and_dask(demo_panel, choices, curve):
         pd.testing.assert_frame_equal(curve.inference, other.inference)
 
 
+def test_local_process_cluster_gives_the_same_numbers(demo_panel, choices, curve):
+    kw = dict(effects=("twoway", "entity"), n_boot=200, seed=3, progress=False)
+    local = specification_curve(demo_panel, **choices, client="local", **kw)
+    pd.testing.assert_frame_equal(curve.table, local.table)
+    np.testing.assert_array_equal(curve.draws, local.draws)
+
+
 def test_failed_specifications_are_kept(demo_panel, choices):
     one = {"one city": drop_entities(demo_panel.index.get_level_values(0).unique()[1:]), "all": None}
     res = specification_curve(demo_panel, choices["outcomes"], choices["treatments"], samples=one, n_boot=20,

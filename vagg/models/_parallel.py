@@ -36,11 +36,13 @@ def _run_batch(fn: Callable[..., Any], items: Sequence[Any], indices: Sequence[i
 
 
 def _client(client: Any) -> tuple[Any, bool]:
-    """A dask Client from a Client or a scheduler address; True when we opened it."""
+    """A dask Client from a Client, ``"local"`` or a scheduler address; True when we opened it."""
     if client is None or not isinstance(client, str):
         return client, False
     from dask.distributed import Client
 
+    if client == "local":  # a LocalCluster of worker processes on this machine, closed with the client
+        return Client(processes=True, dashboard_address=None), True
     return Client(client), True
 
 
@@ -72,9 +74,10 @@ def run_tasks(
         joblib workers when no client is given (1 = serial, -1 = all cores);
         a run of a single batch is serial.
     client
-        A ``dask.distributed.Client`` or a scheduler address such as
-        ``"tcp://10.0.0.1:8786"`` (e.g. a dask-jobqueue Slurm / PBS cluster's
-        ``cluster.scheduler_address``).
+        A ``dask.distributed.Client``; ``"local"`` for a local cluster of
+        worker processes started (and closed) for this run; or a scheduler
+        address such as ``"tcp://10.0.0.1:8786"`` (e.g. a dask-jobqueue
+        Slurm / PBS cluster's ``cluster.scheduler_address``).
     progress
         Show a tqdm bar; None shows one for more than 100 items.
 

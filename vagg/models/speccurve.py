@@ -241,9 +241,9 @@ def specification_curve(
         fits in one batch of :data:`vagg.models._parallel.BATCH`
         specifications runs serially.
     client
-        A dask Client or scheduler address (a ``LocalCluster``, or e.g. a
-        dask-jobqueue ``SLURMCluster(...).scheduler_address``); overrides
-        ``n_jobs``.  See :func:`vagg.models._parallel.run_tasks`.
+        A dask Client, ``"local"`` (a local cluster of worker processes for
+        this run) or a scheduler address (e.g. a dask-jobqueue
+        ``SLURMCluster(...).scheduler_address``); overrides ``n_jobs``.  See :func:`vagg.models._parallel.run_tasks`.
     progress
         tqdm progress bar (None: shown for more than 100 specifications).
 
