@@ -419,6 +419,18 @@ def robustness(
     seed
         Seed of the mediation bootstraps and of the placebo.
 
+    Examples
+    --------
+    >>> panel = vagg.data.load_demo_panel()
+    >>> data = panel.assign(va=composite_index(panel, "virtual_agglomeration").scores,
+    ...                     D=synergy_outcome(panel)["D"],
+    ...                     iv=panel.post_offices_1984_per10k * panel.internet_users_national)
+    >>> base = Spec("D", "va", ("tertiary_share", "fdi_gdp"))
+    >>> variants = {**index_variants(panel, "va"),
+    ...             **outcome_variants("D", {"D (CRITIC)": synergy_outcome(panel, method="critic")["D"]}),
+    ...             **standard_variants(base, first_year=2014, instrument="iv")}
+    >>> robustness(data, base, variants, placebo=1000, seed=0).table   # doctest: +SKIP
+
     Returns
     -------
     :class:`RobustnessResults`; ``table`` has the columns :data:`ROW_COLUMNS`,
