@@ -11,8 +11,9 @@ source study, or core vs periphery):
    + \\alpha_i + \\lambda_t + e_{it}`; :math:`H_0: d = 0` by a clustered Wald
    F test, :math:`F = \\hat d' \\hat V_d^{-1} \\hat d / q` on (q, G-1)
    degrees of freedom (Wooldridge 2010, sec. 4.2.3);
-3. **permutation test of the differences** (the "Fisher permutation" /
-   ``bdiff`` test of this literature; Efron and Tibshirani 1993, ch. 15):
+3. **permutation test of the differences** (the "Fisher permutation" test
+   of this literature, Stata's ``bdiff``; Efron and Tibshirani 1993, *An
+   Introduction to the Bootstrap*, ch. 15):
    the group labels are permuted across entities (group sizes kept), the
    interaction model is re-estimated, and the p-value of each
    :math:`d_g` is :math:`(1 + \\#\\{|d^*_g| \\ge |\\hat d_g|\\})/(1 + P)`; a joint

@@ -14,10 +14,11 @@ the residual maker of the within-transformed controls: y and the controls are
 transformed once, and all P placebo regressors of a chunk are transformed and
 projected together as one (n x P) matrix.  The permutation p-value is
 :math:`(1 + \\#\\{|\\hat b^*_p| \\ge |\\hat b|\\})/(1 + P)`, exact under the null
-that x has no effect and cities (or years) are exchangeable (Fisher 1935;
-Phipson and Smyth 2010 for the +1; the city-permutation placebo of Li, Lu and
-Wang 2016, *J. Comparative Economics*, and Cai et al. 2016 is its common use in
-regional economics).
+that x has no effect and cities (or years) are exchangeable (Fisher 1935,
+*The Design of Experiments*; Phipson and Smyth 2010, *Stat. Appl. Genet. Mol.
+Biol.* 9:39, for the +1; the random-assignment placebo of Li, Lu and Wang
+2016, *J. Development Economics* 123:18, is its common use with Chinese city
+panels).
 """
 
 from __future__ import annotations

@@ -12,9 +12,12 @@ estimates it.  A variant that cannot be estimated (too few observations, a
 collinear or absorbed key regressor, a weak instrument) stays in the table
 with ``status="failed"`` and the reason.
 
-The checks follow what referees of this literature ask for (Angrist and
-Pischke 2009, ch. 8; Imbens and Wooldridge 2009 on lags and samples; Elhorst
-2014, ch. 2 on alternative weights matrices).
+The checks are those referees of this literature ask for: 2SLS with a
+historical instrument (Angrist and Pischke 2009, *Mostly Harmless
+Econometrics*, ch. 4; weak instruments: Staiger and Stock 1997,
+*Econometrica* 65:557), few clusters (Cameron and Miller 2015, *J. Human
+Resources* 50:317), alternative weights matrices (Elhorst 2014, *Spatial
+Econometrics*, ch. 2), lags, subsamples and winsorising.
 """
 
 from __future__ import annotations
