@@ -110,7 +110,7 @@ def test_seeded_serial_equals_joblib():
     df = simulate(np.random.default_rng(1), 0.0)
     a = group_heterogeneity(df, "y", "x", ["c"], groups="group", n_perm=1500, seed=3)
     b = group_heterogeneity(df, "y", "x", ["c"], groups="group", n_perm=1500, seed=3, n_jobs=2)
-    pd.testing.assert_frame_equal(a.differences, b.differences)
+    pd.testing.assert_frame_equal(a.differences, b.differences, check_exact=True)
     assert a.permutation_p == b.permutation_p
 
 

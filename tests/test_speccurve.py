@@ -110,15 +110,15 @@ def test_identical_serial_joblib_and_dask(demo_panel, choices, curve):
         dask = specification_curve(demo_panel, **choices, client=client, **kw)
         by_address = specification_curve(demo_panel, **choices, client=cluster.scheduler_address, **kw)
     for other in (joblib, dask, by_address):
-        pd.testing.assert_frame_equal(curve.table, other.table)
+        pd.testing.assert_frame_equal(curve.table, other.table, check_exact=True)
         np.testing.assert_array_equal(curve.draws, other.draws)
-        pd.testing.assert_frame_equal(curve.inference, other.inference)
+        pd.testing.assert_frame_equal(curve.inference, other.inference, check_exact=True)
 
 
 def test_local_process_cluster_gives_the_same_numbers(demo_panel, choices, curve):
     kw = dict(effects=("twoway", "entity"), n_boot=200, seed=3, progress=False)
     local = specification_curve(demo_panel, **choices, client="local", **kw)
-    pd.testing.assert_frame_equal(curve.table, local.table)
+    pd.testing.assert_frame_equal(curve.table, local.table, check_exact=True)
     np.testing.assert_array_equal(curve.draws, local.draws)
 
 
