@@ -97,3 +97,21 @@ def test_bad_input_is_named():
         placebo_test(df, "y", "x", within="region")
     with pytest.raises(vagg.DataError, match="nope"):
         placebo_test(df, "y", "nope")
+
+
+def test_spatial_placebo_refits_the_sdm_on_permuted_paths(demo_panel):
+    """Reference: SpatialPanel (checked against spreg in tests/test_spatial_peers.py) on the permuted data."""
+    from vagg.models.placebo import permuted_paths, spatial_placebo_test
+
+    w = vagg.weights.guangdong("queen")
+    d = demo_panel.assign(x=demo_panel["urbanisation"], y=demo_panel["gdp_per_capita"] / 1e4)
+    res = spatial_placebo_test(d, "y", "x", w, ["fdi_gdp"], n_perm=30, seed=2)
+    real = vagg.models.SpatialPanel(d["y"], d[["x", "fdi_gdp"]], w, model="sdm").fit()
+    assert res.estimate == pytest.approx(real.params["x"], rel=1e-12)
+    rng = np.random.default_rng(np.random.SeedSequence(2).spawn(1)[0])  # the first chunk's generator
+    paths = permuted_paths(d["x"].to_numpy().reshape(21, 10), "entity", rng, 30)
+    for k in (0, 17):
+        ref = vagg.models.SpatialPanel(d["y"], d[["x", "fdi_gdp"]].assign(x=paths[k].ravel()), w, model="sdm").fit()
+        assert res.draws[k] == pytest.approx(ref.params["x"], rel=1e-12)
+    again = spatial_placebo_test(d, "y", "x", w, ["fdi_gdp"], n_perm=30, seed=2)
+    np.testing.assert_array_equal(res.draws, again.draws)

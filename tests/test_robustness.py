@@ -165,3 +165,13 @@ def test_replacement_with_foreign_index_is_refused(data):
     foreign = pd.Series(1.0, index=pd.MultiIndex.from_product([[440100], [2011]]))
     with pytest.raises(vagg.DataError, match="shares no"):
         estimate(Spec("D", "x", columns={"x": foreign}), data)
+
+
+def test_placebo_rows_for_sdm_and_mediation_baselines(data):
+    sdm = Spec("D", "va", CONTROLS, model="sdm", w=vagg.weights.guangdong("queen"))
+    res = vagg.models.robustness(data, sdm, {}, placebo=40, seed=1)
+    assert res.placebo.pvalue == pytest.approx(1 / (1 + len(res.placebo.draws)))  # planted effect in the demo
+    assert res.table.iloc[-1]["estimate"] == res.table.iloc[0]["estimate"]
+    med = Spec("D", "va", CONTROLS, model="mediation", mediators=("invention_patents_per10k",), n_boot=50)
+    row = vagg.models.robustness(data, med, {}, placebo=40).table.iloc[-1]
+    assert row["status"] == "failed" and "mediation" in row["reason"]

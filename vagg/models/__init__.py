@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "period": "vagg.models.robustness",
     "placebo_test": "vagg.models.placebo",
     "PlaceboResult": "vagg.models.placebo",
+    "spatial_placebo_test": "vagg.models.placebo",
     "specification_curve": "vagg.models.speccurve",
     "SpecCurveResults": "vagg.models.speccurve",
     "group_heterogeneity": "vagg.models.heterogeneity",

@@ -415,7 +415,9 @@ def robustness(
         :func:`weights_variants` and :func:`standard_variants`.
     placebo
         Number of placebo permutations of the treatment (0: none; 500-1,000
-        is usual), for FE baselines (:func:`vagg.models.placebo`).
+        is usual), for FE baselines (:func:`vagg.models.placebo_test`,
+        vectorised) and SDM baselines (:func:`vagg.models.spatial_placebo_test`,
+        one ML fit per draw).
     placebo_within
         "entity" permutes the treatment paths across cities; "time" permutes
         years within each city.
@@ -448,19 +450,24 @@ def robustness(
              for name, changes in variants.items()]
     result = None
     if placebo:
-        from vagg.models.placebo import placebo_test
+        from vagg.models.placebo import placebo_test, spatial_placebo_test
 
-        if baseline.model != "fe":
-            rows.append({"variant": "placebo", **failed_row("the placebo test permutes an FE baseline only")})
+        name = f"placebo ({placebo} permutations, {placebo_within})"
+        df = prepare(baseline, data)
+        common = dict(controls=list(baseline.controls), effects=baseline.effects, n_perm=placebo,
+                      within=placebo_within, seed=seed)
+        if baseline.model == "fe":
+            result = placebo_test(df, baseline.outcome, baseline.treatment, **common)
+        elif baseline.model == "sdm":
+            result = spatial_placebo_test(df, baseline.outcome, baseline.treatment, baseline.w, **common)
+        if result is None:
+            rows.append({"variant": name, **failed_row(f"no placebo for a {baseline.model!r} baseline (FE or SDM)")})
         else:
-            result = placebo_test(prepare(baseline, data), baseline.outcome, baseline.treatment,
-                                  list(baseline.controls), effects=baseline.effects, n_perm=placebo,
-                                  within=placebo_within, seed=seed)
-            rows.append({"variant": f"placebo ({placebo} permutations, {placebo_within})",
+            rows.append({"variant": name,
                          **_row(result.estimate, float(np.std(result.draws)), result.pvalue,
                                 tuple(np.quantile(result.draws, [0.025, 0.975])), result.nobs,
                                 ["pvalue: share of placebo estimates at least as large in absolute value; "
-                                 "se and interval: of the placebo draws"])})
+                                 f"se and interval: of the {len(result.draws)} placebo draws"])})
     return RobustnessResults(pd.DataFrame(rows, columns=list(ROW_COLUMNS)), result)
 
 
