@@ -109,8 +109,8 @@ def case_fe(lines: list[str]) -> None:
     diff = float(np.max(np.abs(ours.to_numpy() - ref)))
     lines.append(f"  FE: {n} specifications, 500 null-bootstrap draws each")
     lines.append(f"    vagg serial {t_serial:6.2f} s | joblib 2 workers {t_joblib:6.2f} s (first call, with worker "
-                 f"start-up, {t_cold:6.2f} s) | dask LocalCluster 2 processes {t_dask:6.2f} s (first {t_dask_cold:6.2f} s)"
-                 f" | identical: {same} | target 20 s on 2 cores: "
+                 f"start-up, {t_cold:6.2f} s) | dask LocalCluster 2 processes {t_dask:6.2f} s "
+                 f"(first {t_dask_cold:6.2f} s) | identical: {same} | target 20 s on 2 cores: "
                  f"{'OK' if min(t_serial, t_joblib, t_dask) < 20 else 'MISSED'}")
     lines.append(f"    no bootstrap: vagg serial {t_plain:6.2f} s | linearmodels PanelOLS loop {t_peer:6.2f} s | "
                  f"ratio peer/vagg {t_peer / t_plain:5.2f} | max |diff| {diff:.1e}")

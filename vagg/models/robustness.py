@@ -288,7 +288,8 @@ def _estimate_iv(spec: Spec, df: pd.DataFrame, seed: int | None) -> tuple[dict[s
                   effects=spec.effects).fit(cov="clustered", cluster=spec.cluster)
     f_stat = float(res.first_stage_f.min())
     if not f_stat >= WEAK_F:
-        return failed_row(f"instrument too weak to report: first-stage F = {f_stat:.2f} < {WEAK_F:g}", res.nobs), res
+        reason = f"instrument too weak to report: first-stage F = {f_stat:.2f} < {WEAK_F:g}"
+        return failed_row(reason, res.nobs), None
     notes = [f"first-stage F = {f_stat:.1f}", *_cluster_notes(res.n_clusters)]
     return _coefficient_row(res, spec.treatment, notes), res
 
