@@ -17,8 +17,9 @@ from linearmodels import PanelOLS
 
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
-from vagg.models._within import Groups, demean
+from vagg.models._within import Groups
 from vagg.models.heterogeneity import _permuted, core_periphery, group_heterogeneity
+from vagg.models.placebo import partial_out
 
 CONTROLS = ["tertiary_share"]
 
@@ -72,12 +73,10 @@ def test_core_periphery_split_matches_panelols(data):
 def test_permutation_draws_equal_panelols_refits(data):
     d = data.assign(core=core_periphery(data))
     groups = Groups.from_index(d.index)
-    y_d = demean(d[["D"]].to_numpy(), groups, "twoway")[:, 0]
-    q = np.linalg.qr(demean(d[CONTROLS].to_numpy(), groups, "twoway"))[0]
+    parts, q = partial_out(d, ["D", "va"], CONTROLS, groups, "twoway")
     x = d["va"].to_numpy()
-    x_d = demean(x[:, None], groups, "twoway")[:, 0]
     codes = d["core"].groupby(level=0).first().to_numpy()
-    draws = _permuted(x, x_d - q @ (q.T @ x_d), y_d - q @ (q.T @ y_d), q, groups, "twoway", codes,
+    draws = _permuted(x, parts[:, 1], parts[:, 0], q, groups, "twoway", codes,
                       np.array(["periphery"]), np.random.default_rng(5), 2)
     perms = np.argsort(np.random.default_rng(5).random((2, 21)), axis=1)  # replay
     for draw, perm in zip(draws, perms):

@@ -16,8 +16,8 @@ from linearmodels import PanelOLS
 from scipy import stats
 
 import vagg
-from vagg.models._within import Groups, demean
-from vagg.models.placebo import _placebo_draws, _residualiser, placebo_test
+from vagg.models._within import Groups
+from vagg.models.placebo import _placebo_draws, partial_out, placebo_test
 
 N, T = 21, 10
 
@@ -37,10 +37,9 @@ def simulate(rng: np.random.Generator, beta: float) -> pd.DataFrame:
 def test_draws_equal_panelols_on_permuted_data(within):
     df = simulate(np.random.default_rng(0), 0.3)
     groups = Groups.from_index(df.index)
-    y_d = demean(df[["y"]].to_numpy(), groups, "twoway")[:, 0]
-    q = _residualiser(demean(df[["c"]].to_numpy(), groups, "twoway"))
+    y_t, q = partial_out(df, ["y"], ["c"], groups, "twoway")
     x = df["x"].to_numpy().reshape(N, T)
-    draws = _placebo_draws(x, y_d - q @ (q.T @ y_d), q, groups, "twoway", within, np.random.default_rng(9), 3)
+    draws = _placebo_draws(x, y_t[:, 0], q, groups, "twoway", within, np.random.default_rng(9), 3)
     rng = np.random.default_rng(9)  # replay the same permutations
     if within == "entity":
         perms = [x[o] for o in np.argsort(rng.random((3, N)), axis=1)]

@@ -37,6 +37,7 @@ from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_columns, validate_panel
 from vagg.models._resampling import run_chunks
 from vagg.models._within import Groups, demean
+from vagg.models.placebo import partial_out
 from vagg.models.robustness import ROW_COLUMNS, Spec, estimate, fit_fe
 
 
@@ -209,13 +210,9 @@ def _permutation(df: pd.DataFrame, outcome: str, treatment: str, controls: list[
                  seed: int | None, n_jobs: int, client: Any) -> float:
     """Fill ``differences.permutation_p`` and return the joint permutation p-value."""
     groups = Groups.from_index(df.index)
-    y_d = demean(df[[outcome]].to_numpy(dtype=float), groups, effects)[:, 0]
-    c = demean(df[controls].to_numpy(dtype=float), groups, effects)
-    q = np.linalg.qr(c)[0] if c.shape[1] else np.zeros((len(df), 0))
-    y_t = y_d - q @ (q.T @ y_d)
+    parts, q = partial_out(df, [outcome, treatment], controls, groups, effects)
+    y_t, x_t = parts[:, 0], parts[:, 1]
     x_raw = df[treatment].to_numpy(dtype=float)
-    x_d = demean(x_raw[:, None], groups, effects)[:, 0]
-    x_t = x_d - q @ (q.T @ x_d)
     codes = entity_group.reindex(groups.entity_labels).to_numpy()
     real_inter = x_raw[:, None, None] * (codes[groups.entity][:, None, None] == others[None, None, :])
     real_coef, real_ess = _interaction_fit(x_t, real_inter, y_t, q, groups, effects)

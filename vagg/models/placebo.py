@@ -77,13 +77,23 @@ class PlaceboResult:
         return pd.DataFrame({"value": grid, "density": stats.gaussian_kde(self.draws)(grid)})
 
 
-def _residualiser(c: np.ndarray) -> np.ndarray:
-    """Orthonormal basis of the within-transformed controls (n x r), r possibly 0."""
+def partial_out(df: pd.DataFrame, columns: list[str], controls: list[str], groups: Groups,
+                effects: str) -> tuple[np.ndarray, np.ndarray]:
+    """Within-transformed ``columns`` with the controls partialled out (FWL), and the controls' basis.
+
+    Returns the (n x len(columns)) residuals and an orthonormal basis q (n x r)
+    of the within-transformed controls, r their rank (possibly 0), so that a
+    new regressor a is partialled out as ``a - q @ (q.T @ a)``.
+    """
+    both = demean(df[[*columns, *controls]].to_numpy(dtype=float), groups, effects)
+    c = both[:, len(columns):]
     if c.shape[1] == 0:
-        return np.zeros((c.shape[0], 0))
-    q, r = np.linalg.qr(c)
-    keep = np.abs(np.diag(r)) > 1e-10 * max(np.abs(np.diag(r)).max(), 1e-300)
-    return q[:, keep]
+        q = np.zeros((len(df), 0))
+    else:
+        q, r = np.linalg.qr(c)
+        q = q[:, np.abs(np.diag(r)) > 1e-10 * max(np.abs(np.diag(r)).max(), 1e-300)]
+    a = both[:, :len(columns)]
+    return a - q @ (q.T @ a), q
 
 
 def _slopes(x: np.ndarray, y_t: np.ndarray, q: np.ndarray, groups: Groups, effects: str) -> np.ndarray:
@@ -177,9 +187,8 @@ def placebo_test(
     groups = Groups.from_index(df.index)
     if len(df) != groups.n_entities * groups.n_periods:
         raise DataError("the panel must be balanced for a placebo permutation")
-    y_d = demean(df[[outcome]].to_numpy(dtype=float), groups, effects)[:, 0]
-    q = _residualiser(demean(df[controls].to_numpy(dtype=float), groups, effects))
-    y_t = y_d - q @ (q.T @ y_d)
+    y_t, q = partial_out(df, [outcome], controls, groups, effects)
+    y_t = y_t[:, 0]
     x = df[treatment].to_numpy(dtype=float)
     estimate = float(_slopes(x[:, None], y_t, q, groups, effects)[0])
     if not np.isfinite(estimate):
