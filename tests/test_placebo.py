@@ -86,6 +86,9 @@ def test_density_for_a_figure():
     assert list(dens.columns) == ["value", "density"] and (dens["density"] >= 0).all()
     # a density on a grid covering the draws integrates to about one
     assert np.trapezoid(dens["density"], dens["value"]) == pytest.approx(1.0, abs=0.02)
+    from vagg.report.figures import placebo_density
+
+    assert len(placebo_density(res.draws, res.estimate).axes) == 1
 
 
 def test_bad_input_is_named():

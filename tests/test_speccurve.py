@@ -143,11 +143,14 @@ def test_sdm_curve_matches_spatialpanel(demo_panel, choices):
         np.testing.assert_allclose(row.estimate, ref.params["x"], rtol=1e-10)
 
 
-def test_indicator_panel_and_plot(curve):
+def test_indicator_panel_and_report_figure(curve):
     ind = curve.indicators()
+    assert curve.varying == ["outcome", "treatment", "controls", "sample", "effects"]
     assert ind.shape == (48, 2 + 2 + 2 + 3 + 2) and (ind.sum(axis=1) == 5).all()
-    fig = curve.plot()
-    assert len(fig.axes) == 2
+    from vagg.report.figures import specification_curve as figure
+
+    fig = figure(curve.table, curve.varying)
+    assert len(fig.axes) == 2 and len(fig.axes[0].collections[1].get_offsets()) == 48
 
 
 def test_bad_choices_are_named(demo_panel):

@@ -165,31 +165,18 @@ class SpecCurveResults:
     inference: pd.DataFrame | None
     draws: np.ndarray | None
 
+    @property
+    def varying(self) -> list[str]:
+        """The dimensions (of :data:`DIMENSIONS`) with more than one choice."""
+        return [d for d in DIMENSIONS if self.table[d].nunique() > 1] or ["outcome"]
+
     def indicators(self) -> pd.DataFrame:
-        """Boolean indicator panel: one column per ``dimension: choice``, rows as ``table``."""
-        dims = [d for d in DIMENSIONS if self.table[d].nunique() > 1] or ["outcome"]
-        return pd.get_dummies(self.table[dims].astype(str), prefix_sep=": ").astype(bool)
+        """Boolean indicator panel: one column per ``dimension: choice``, rows as ``table``.
 
-    def plot(self, axes: Any = None) -> Any:
-        """Sorted estimates with intervals over the indicator panel (matplotlib); returns the figure."""
-        import matplotlib.pyplot as plt
-
-        ind = self.indicators()
-        if axes is None:
-            fig, axes = plt.subplots(2, 1, sharex=True, figsize=(8, 3 + 0.25 * ind.shape[1]),
-                                     gridspec_kw={"height_ratios": [2, max(1, ind.shape[1] / 6)]})
-        top, bottom = axes
-        pos = np.arange(len(self.table))
-        sig = (self.table["pvalue"] < 0.05).to_numpy()
-        top.vlines(pos, self.table["ci_low"], self.table["ci_high"], color="0.75", lw=1)
-        top.scatter(pos, self.table["estimate"], c=np.where(sig, "tab:blue", "0.4"), s=8, zorder=3)
-        top.axhline(0.0, color="k", lw=0.6)
-        top.set_ylabel("estimate")
-        rows, cols = np.nonzero(ind.to_numpy().T)
-        bottom.scatter(cols, rows, marker="|", color="k", s=40)
-        bottom.set_yticks(range(ind.shape[1]), ind.columns)
-        bottom.set_xlabel("specification (sorted by estimate)")
-        return top.figure
+        The figure (sorted estimates over this panel) is
+        ``vagg.report.figures.specification_curve(result.table, result.varying)``.
+        """
+        return pd.get_dummies(self.table[self.varying].astype(str), prefix_sep=": ").astype(bool)
 
 
 def specification_curve(
