@@ -8,6 +8,8 @@ from vagg.data.bundled import (
     load_seed_table1,
 )
 from vagg.data.demo import DEMO_SEED, DemoTruth, simulate_demo_panel
+from vagg.data.simulate_mediation import MediationTruth, simulate_mediation_panel
+from vagg.data.simulate_spatial import simulate_spatial_panel
 from vagg.data.panel import (
     check_columns,
     check_panel_index,
@@ -22,6 +24,7 @@ __all__ = [
     "REGION_GROUPS",
     "DEMO_SEED",
     "DemoTruth",
+    "MediationTruth",
     "check_columns",
     "check_panel_index",
     "load_demo_panel",
@@ -33,5 +36,7 @@ __all__ = [
     "panel_summary",
     "read_panel",
     "simulate_demo_panel",
+    "simulate_mediation_panel",
+    "simulate_spatial_panel",
     "validate_panel",
 ]
