@@ -49,12 +49,6 @@ class _Stages:
         return result
 
 
-def _summary_statistics(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    table = panel[columns].agg(["count", "mean", "std", "min", "max"]).T
-    table["count"] = table["count"].astype(int)
-    return table.rename_axis("variable")
-
-
 class _Output:
     """Writes tables and figures into the output folder and remembers them for the manifest."""
 

@@ -83,6 +83,13 @@ def _ordered(results: Sequence[object], order: Sequence[str] | None) -> list[str
     return [n for n in seen if n not in SPATIAL_PARAMETERS] + [n for n in seen if n in SPATIAL_PARAMETERS]
 
 
+def _extra_cell(value: object) -> str:
+    """A further statistic row: floats with two decimals, anything else as text."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.2f}"
+    return str(value)
+
+
 def _format(value: float, digits: int) -> str:
     return f"{value:.{digits}f}"
 
@@ -222,7 +229,7 @@ def regression_table(
     for info in infos:
         extra_keys += [k for k in info["extra"] if k not in extra_keys]
     for key in extra_keys:
-        rows.append((labels.get(key, key), [str(i["extra"].get(key, "")) for i in infos]))
+        rows.append((labels.get(key, key), [_extra_cell(i["extra"].get(key, "")) for i in infos]))
     rows.append(("SE type", [str(i["cov_type"] or "") for i in infos]))
     if any(i["n_clusters"] for i in infos):
         rows.append(("Clusters", [str(i["n_clusters"]) if i["n_clusters"] else "" for i in infos]))
