@@ -24,7 +24,7 @@ from hypothesis.extra.numpy import arrays
 import vagg
 from vagg.mechanisms import critic_weights, entropy_weights, normalise, topsis
 
-pymcdm = pytest.importorskip("pymcdm")
+import pymcdm
 from pymcdm.methods import TOPSIS  # noqa: E402
 from pymcdm.normalizations import minmax_normalization, vector_normalization  # noqa: E402
 
