@@ -91,3 +91,13 @@ def test_construction_link_found_and_not_when_permuted(built_panel):
         placebo = vagg.models.PanelFE.from_formula(f"construction_index ~ va_index + {CONTROLS}", data).fit()
         rejections += placebo.pvalues["va_index"] < 0.05
     assert rejections <= 4  # about 1 of 20 expected under the null
+
+
+def test_robustness_variants_are_selected_by_name():
+    from vagg.pipeline import select_variants
+
+    variants = {"index: critic": {}, "index: pca": {}, "sample: without 440100": {}, "FE-2SLS": {}}
+    assert select_variants(variants, []) == variants
+    assert list(select_variants(variants, ["index", "FE-2SLS"])) == ["index: critic", "index: pca", "FE-2SLS"]
+    with pytest.raises(vagg.SpecificationError, match=r"robustness.variants names no known variant: \['placebos'\]"):
+        select_variants(variants, ["placebos"])

@@ -48,7 +48,8 @@ def test_regression_table_cells_match_linearmodels(wage_results):
     assert body.loc["City FE"].tolist() == ["Yes", "Yes"]
     assert body.loc["Year FE"].tolist() == ["Yes", "No"]
     assert body.loc["Observations"].tolist() == [str(fe.nobs), str(one.nobs)]
-    assert body.loc["Within R²"].tolist() == [f"{fe.rsquared_within:.3f}", f"{one.rsquared_within:.3f}"]
+    # within R^2 = R^2 after removing all included effects (linearmodels' ``rsquared``; reghdfe's convention)
+    assert body.loc["Within R²"].tolist() == [f"{fe.rsquared:.3f}", f"{one.rsquared:.3f}"]
     assert body.loc["Clusters"].tolist() == ["545", ""]
     assert "Standard errors in parentheses; * p < 0.1, ** p < 0.05, *** p < 0.01." in table.notes
 
@@ -127,3 +128,21 @@ def test_effects_blocks_from_impacts(wage_results):
     assert table.body.loc["Direct effects: hours"].iloc[0] == "0.500***"
     assert table.body.loc["Indirect (spillover) effects: hours"].iloc[0] == "0.200"
     assert table.body.loc["Total effects: hours"].iloc[0] == "0.700***"
+
+
+def test_vagg_and_linearmodels_results_tabulate_the_same_numbers():
+    # Reference: linearmodels PanelOLS on the same two-way model (unadjusted covariance, same df convention).
+    from linearmodels.datasets import wage_panel
+
+    data = wage_panel.load().set_index(["nr", "year"])
+    ours = vagg.models.PanelFE.from_formula("lwage ~ hours + union + married", data, effects="twoway").fit(
+        cov="unadjusted")
+    peer = lm.PanelOLS.from_formula("lwage ~ hours + union + married + EntityEffects + TimeEffects", data).fit()
+    a = regression_table([ours], digits=6).body
+    b = regression_table([peer], digits=6).body
+    for name in ("hours", "union", "married"):
+        row_a, row_b = a.index.get_loc(name), b.index.get_loc(name)
+        assert a.iloc[row_a, 0] == b.iloc[row_b, 0]
+        assert a.iloc[row_a + 1, 0] == b.iloc[row_b + 1, 0]
+    assert a.loc["Observations"].iloc[0] == b.loc["Observations"].iloc[0]
+    assert a.loc["Within R²"].iloc[0] == b.loc["Within R²"].iloc[0]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vagg._errors import SpecificationError
 from vagg.config import validate_config
 
 _VERSIONED = ("vagg", "numpy", "scipy", "pandas", "statsmodels", "linearmodels", "libpysal", "spreg", "esda")
@@ -121,6 +122,22 @@ def build_variables(panel: pd.DataFrame, config: dict[str, Any]) -> tuple[pd.Dat
     return panel, {"index": index, "construction": construction, "synergy": synergy, "dimensions": dims}
 
 
+def select_variants(variants: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
+    """The robustness variants whose names start with one of ``chosen`` (all when empty).
+
+    Names look like "index: critic", "outcome: construction index", "sample: without ...",
+    "treatment lagged one period", "winsorised 1% / 99%", "FE-2SLS"; ``chosen = ["index", "sample"]``
+    keeps the index and sample variants.  A choice that matches no variant is an error naming it.
+    """
+    if not chosen:
+        return variants
+    unknown = [c for c in chosen if not any(name.startswith(c) for name in variants)]
+    if unknown:
+        raise SpecificationError(f"config key robustness.variants names no known variant: {unknown}; "
+                                 f"variants are {sorted(variants)}")
+    return {name: v for name, v in variants.items() if any(name.startswith(c) for c in chosen)}
+
+
 def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -> dict[str, Any]:
     """Every analysis stage in order; returns the results that the report reads."""
     from vagg import evolution, models
@@ -170,10 +187,13 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -
         return {"fits": fits, "wild": wild}
 
     res["baseline"] = stages.run("baseline two-way FE", baseline)
-    res["mediation"] = stages.run(
-        "mediation", lambda: models.Mediation(panel, outcome=y, treatment=x, mediators=mediators, controls=controls,
-                                              effects=effects).fit(n_boot=config["run"]["bootstrap_draws"],
-                                                                   seed=seed, progress=False))
+    def mediation() -> dict[str, Any]:
+        return {outcome: models.Mediation(panel, outcome=outcome, treatment=x, mediators=mediators,
+                                          controls=controls, effects=effects).fit(
+                    n_boot=config["run"]["bootstrap_draws"], seed=seed, progress=False)
+                for outcome in (y, "construction_index")}
+
+    res["mediation"] = stages.run("mediation", mediation)
 
     def spatial() -> dict[str, Any]:
         fits = [models.SpatialPanel.from_formula(f"{outcome} ~ {rhs}", panel, w=w, model="sdm",
@@ -191,7 +211,8 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -
                                                   "VA-construction coordination":
                                                       panel["va_construction_coordination"]}),
                     **models.standard_variants(base, instrument=INSTRUMENT)}
-        return models.robustness(panel, base, variants, placebo=config["robustness"]["placebo_draws"], seed=seed)
+        return models.robustness(panel, base, select_variants(variants, config["robustness"]["variants"]),
+                                 placebo=config["robustness"]["placebo_draws"], seed=seed)
 
     res["robustness"] = stages.run("robustness", robustness)
     res["heterogeneity"] = stages.run(

@@ -100,14 +100,17 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool) -> Report:
                                f"(clustered p = {base['fits'][1].pvalues[x]:.3f}, wild bootstrap p = "
                                f"{base['wild'][1].pvalue:.3f})."))
 
-    med = res["mediation"]
-    stages_t = output.table(regression_table(list(med.stages.values()), model_names=list(med.stages),
-                                             keep=[x, *res["mediators"]], title="Mediation: stage regressions"),
-                            "mediation_stages")
-    indirect = output.table(frame_table(med.indirect, digits=4, title="Indirect effects (cluster bootstrap)"),
-                            "mediation_indirect")
-    report.add(Section("Mediation through innovation and financial flows", tables=[stages_t, indirect],
-                       reading=f"Total indirect effect {med.indirect.loc['total', 'estimate']:.4f}, 95% CI "
+    meds = res["mediation"]
+    med = meds[y]
+    stage_fits = [fit for m in meds.values() for fit in m.stages.values()]
+    stage_names = [f"{outcome}: {stage}" for outcome, m in meds.items() for stage in m.stages]
+    stages_t = output.table(regression_table(stage_fits, model_names=stage_names, keep=[x, *res["mediators"]],
+                                             title="Mediation: stage regressions"), "mediation_stages")
+    indirect = pd.concat({outcome: m.indirect for outcome, m in meds.items()}, names=["outcome", "path"])
+    indirect_t = output.table(frame_table(indirect, digits=4, title="Indirect effects (cluster bootstrap)"),
+                              "mediation_indirect")
+    report.add(Section("Mediation through innovation and financial flows", tables=[stages_t, indirect_t],
+                       reading=f"Total indirect effect on {y} {med.indirect.loc['total', 'estimate']:.4f}, 95% CI "
                                f"[{med.indirect.loc['total', 'ci_low']:.4f}, {med.indirect.loc['total', 'ci_high']:.4f}]"
                                f", against a total effect of {med.total_effect:.4f}."))
 

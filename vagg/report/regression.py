@@ -44,8 +44,10 @@ def result_info(result: object) -> dict[str, object]:
             cov_type=cov,
             n_clusters=clusters,
             nobs=int(result.nobs),
-            rsquared_within=getattr(result, "rsquared_within", None),
-            rsquared=getattr(result, "rsquared", None),
+            # linearmodels' ``rsquared`` is the R^2 after removing every included effect (reghdfe's
+            # "within R^2", vagg's convention); its ``rsquared_within`` demeans by entity only.
+            rsquared_within=getattr(result, "rsquared", None),
+            rsquared=getattr(result, "rsquared_overall", None),
             loglik=getattr(result, "loglik", None),
         )
     raise SpecificationError(
