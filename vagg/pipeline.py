@@ -159,6 +159,7 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -
     res["table1"] = index_table(built["index"], years=shown_years)
     seed_table = load_seed_table1()
     res["audit"] = audit_ranking(seed_table, "index_2020", "reported_rank")
+    res["audit_rows"] = len(seed_table)
 
     def describe() -> dict[str, Any]:
         return {

@@ -54,8 +54,8 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool) -> Report:
     map_path = output.figure(F.index_map(gdf, scores, years=shown, legend_label="index"), "index_map")
     report.add(Section("The virtual-agglomeration index", tables=[table1, audit, weights],
                        figures=[(map_path, "Index by city, classes shared across years")],
-                       reading=f"{len(res['audit'])} of {len(res['audit']) + 0} published ranks disagree with the "
-                               "published 2020 values; the recomputed ranks follow the values."))
+                       reading=f"{len(res['audit'])} of {res['audit_rows']} ranks published in Table 1 disagree "
+                               "with its own 2020 values; the recomputed ranks follow the values."))
 
     evo = res["evolution"]
     dagum = evo["dagum"].summary
@@ -85,9 +85,11 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool) -> Report:
 
     net_figs = [(output.figure(F.network_map(gdf, flows, title=f"{name} flows {years[-1]}"), f"network_{name}"),
                  f"Strongest {name} flows (gravity model)") for name, flows in res["flows"].items()]
+    hubs = {name: gdf.loc[flows.sum(axis=0).idxmax(), "name_en"] for name, flows in res["flows"].items()}
     report.add(Section("Flow networks", figures=net_figs,
-                       reading="Gravity flows concentrate on the Pearl River Delta core; in-strength of each "
-                               "network is a mediator candidate."))
+                       reading="Largest inflow in " + str(years[-1]) + ": "
+                               + "; ".join(f"{name} network {hub}" for name, hub in hubs.items())
+                               + ". Network centralities are in panel.csv as mediator candidates."))
 
     base = res["baseline"]
     notes = [f"Wild cluster bootstrap (WCR, Webb weights) p-value for {x}: "
