@@ -146,3 +146,19 @@ def test_vagg_and_linearmodels_results_tabulate_the_same_numbers():
         assert a.iloc[row_a + 1, 0] == b.iloc[row_b + 1, 0]
     assert a.loc["Observations"].iloc[0] == b.loc["Observations"].iloc[0]
     assert a.loc["Within R²"].iloc[0] == b.loc["Within R²"].iloc[0]
+
+
+def test_missing_writer_library_is_a_clear_error(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_docx(name, *args, **kwargs):
+        if name == "docx":
+            raise ImportError("no docx", name="docx")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_docx)
+    table = frame_table(pd.DataFrame({"a": [1.0]}))
+    with pytest.raises(vagg.SpecificationError, match=r"'docx' needs docx: pip install 'vagg\[docx\]'"):
+        table.write(tmp_path, "t", formats=["docx"])

@@ -209,7 +209,12 @@ class Table:
                 text = {"tex": self.to_latex, "md": self.to_markdown, "html": self.to_html}[fmt]()
                 target.write_text(text, encoding="utf-8")
             else:
-                {"csv": self.to_csv, "xlsx": self.to_excel, "docx": self.to_docx}[fmt](target)
+                try:
+                    {"csv": self.to_csv, "xlsx": self.to_excel, "docx": self.to_docx}[fmt](target)
+                except ImportError as exc:
+                    extra = {"xlsx": "xlsx", "docx": "docx"}.get(fmt, "all")
+                    raise SpecificationError(
+                        f"table format {fmt!r} needs {exc.name}: pip install 'vagg[{extra}]'") from exc
             written.append(target)
         return written
 
