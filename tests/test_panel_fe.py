@@ -21,16 +21,6 @@ from vagg.models import PanelFE
 FORMULA = "lsales ~ lp + lndi"
 
 
-@pytest.fixture(scope="module")
-def cigar(reference_dir):
-    d = pd.read_csv(reference_dir / "cigar.csv")
-    d["lsales"] = np.log(d["sales"])
-    d["lp"] = np.log(d["price"] / d["cpi"])
-    d["lndi"] = np.log(d["ndi"] / d["cpi"])
-    d["region"] = d["state"] % 5  # a coarser cluster variable, constant within state
-    return d.set_index(["state", "year"])
-
-
 def year_dummies(d: pd.DataFrame) -> pd.DataFrame:
     yd = pd.get_dummies(d.index.get_level_values(1), prefix="y", drop_first=True, dtype=float)
     yd.index = d.index

@@ -20,16 +20,6 @@ from vagg.models import PanelFE, RandomEffects, hausman, mundlak
 FORMULA = "lsales ~ lp + lndi"
 
 
-@pytest.fixture(scope="module")
-def cigar(reference_dir):
-    d = pd.read_csv(reference_dir / "cigar.csv")
-    d["lsales"] = np.log(d["sales"])
-    d["lp"] = np.log(d["price"] / d["cpi"])
-    d["lndi"] = np.log(d["ndi"] / d["cpi"])
-    d["const"] = 1.0
-    return d.set_index(["state", "year"])
-
-
 @pytest.mark.parametrize("cov", ["unadjusted", "clustered"])
 def test_random_effects_match_linearmodels(cigar, cov):
     ours = RandomEffects.from_formula(FORMULA, cigar).fit(cov=cov)
