@@ -1,7 +1,7 @@
 """Mediation bootstrap speed: vagg against pingouin and statsmodels, same run.
 
 Design (issue 5): two-way fixed effects, two parallel mediators, two
-controls, a 21-city x 10-year panel (vagg.data.simulate_mediation_panel), and
+controls, a 21-city x 10-year panel (vagg.simulate.mediation_panel), and
 5,000 bootstrap draws.
 
 * vagg: ``Mediation(...).fit(n_boot=5000)`` -- city-cluster bootstrap of all
@@ -49,7 +49,7 @@ def main() -> None:
     from statsmodels.stats.mediation import Mediation as SMMediation
     import statsmodels.api as sm
 
-    from vagg.data.simulate_mediation import simulate_mediation_panel
+    from vagg.simulate.mediation import simulate_mediation_panel
     from vagg.models import Mediation
 
     panel, _ = simulate_mediation_panel(n_entities=21, n_periods=10, seed=0)

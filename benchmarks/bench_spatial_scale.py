@@ -37,7 +37,7 @@ import psutil
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from vagg.data.simulate_spatial import simulate_arrays
+from vagg.simulate.spatial import simulate_arrays
 from vagg.models import SpatialPanel
 
 OUT = Path(__file__).with_suffix(".txt")

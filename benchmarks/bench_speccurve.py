@@ -4,7 +4,7 @@ Cases (``--case``):
 
 ``fe``    1,000 two-way / entity FE specifications (5 outcome measures x 5
           index methods x 5 control sets x 4 samples x 2 fixed-effect sets):
-          ``vagg.models.specification_curve`` serially, with joblib on 2
+          ``vagg.robustness.specification_curve`` serially, with joblib on 2
           workers and on a local dask cluster (2 processes), each with the
           500-draw null bootstrap, and without it against a loop of
           linearmodels ``PanelOLS`` fits of the same 1,000 specifications
@@ -34,8 +34,8 @@ import pandas as pd
 
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
-from vagg.models.robustness import drop_entities, drop_groups, period
-from vagg.models.speccurve import specification_curve
+from vagg.robustness.battery import drop_entities, drop_groups, period
+from vagg.robustness.speccurve import specification_curve
 
 OUT = Path(__file__).with_suffix(".txt")
 METHODS = ("entropy", "critic", "topsis", "pca", "equal")

@@ -18,7 +18,7 @@ from linearmodels import PanelOLS
 
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
-from vagg.models.contributions import dimension_contributions
+from vagg.robustness.contributions import dimension_contributions
 from vagg.models._within import Groups, demean
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 import vagg
-from vagg.data.demo import VA_INDICATORS
+from vagg.simulate.demo import VA_INDICATORS
 
 
 def test_bundled_file_equals_generator(demo_panel):
-    generated, _ = vagg.data.simulate_demo_panel()
+    generated, _ = vagg.simulate.simulate_demo_panel()
     pd.testing.assert_frame_equal(demo_panel, generated, check_exact=False, rtol=1e-12, atol=1e-9)
     assert demo_panel.attrs["simulated"] is True
     assert "SIMULATED" in demo_panel.attrs["description"]
@@ -35,7 +35,7 @@ def test_shape_balance_and_columns(demo_panel):
 
 
 def test_latent_index_matches_table1_within_noise():
-    _, truth = vagg.data.simulate_demo_panel()
+    _, truth = vagg.simulate.simulate_demo_panel()
     table = vagg.data.load_seed_table1().set_index("adcode")
     sd = truth.latent_noise_sd
     for year in (2011, 2015, 2020):
@@ -48,8 +48,8 @@ def test_latent_index_matches_table1_within_noise():
 
 
 def test_generator_is_seeded():
-    a, _ = vagg.data.simulate_demo_panel(seed=1)
-    b, _ = vagg.data.simulate_demo_panel(seed=1)
-    c, _ = vagg.data.simulate_demo_panel(seed=2)
+    a, _ = vagg.simulate.simulate_demo_panel(seed=1)
+    b, _ = vagg.simulate.simulate_demo_panel(seed=1)
+    c, _ = vagg.simulate.simulate_demo_panel(seed=2)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["broadband_per100"], c["broadband_per100"])

@@ -18,8 +18,8 @@ from linearmodels import PanelOLS
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
 from vagg.models._within import Groups
-from vagg.models.heterogeneity import _permuted, core_periphery, group_heterogeneity
-from vagg.models.placebo import partial_out
+from vagg.robustness.heterogeneity import _permuted, core_periphery, group_heterogeneity
+from vagg.robustness.placebo import partial_out
 
 CONTROLS = ["tertiary_share"]
 

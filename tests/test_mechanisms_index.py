@@ -4,7 +4,7 @@ References
 ----------
 - pymcdm (entropy weights), scikit-learn (PCA eigen-decomposition) and pingouin
   (partial correlations, for the KMO measure), all run in the tests.
-- The demo data-generating process (``vagg.data.simulate_demo_panel``), whose
+- The demo data-generating process (``vagg.simulate.simulate_demo_panel``), whose
   latent virtual-agglomeration path is known: the index must recover it.
 - Bartlett's sphericity test: a simulation under the null (independent
   normals), where the rejection rate must be the nominal 5%.
@@ -64,7 +64,7 @@ def system():
 # ------------------------------------------------------------ indicator systems
 
 def test_default_system_matches_demo_columns(panel, system):
-    from vagg.data.demo import INDUSTRY_INDICATORS, VA_INDICATORS
+    from vagg.simulate.demo import INDUSTRY_INDICATORS, VA_INDICATORS
 
     assert system.dimensions == ["digital_infrastructure", "industrial_platforms", "digital_innovation",
                                  "policy_environment"]
@@ -184,7 +184,7 @@ def test_topsis_index_uses_closeness(panel, system):
 @pytest.mark.parametrize("method", ["entropy", "critic", "topsis", "pca", "equal"])
 def test_index_recovers_the_simulated_latent_path(method):
     """The demo DGP plants a latent virtual-agglomeration path; every method must track it."""
-    sim, truth = vagg.data.simulate_demo_panel()
+    sim, truth = vagg.simulate.simulate_demo_panel()
     scores = composite_index(sim, "default", method=method).scores
     rho = stats.spearmanr(scores, truth.latent_index.reindex(scores.index)).statistic
     assert rho > 0.97  # measured 0.986 (CRITIC) to 0.996 (entropy) with the default seed

@@ -134,6 +134,6 @@ def test_synergy_outcome_is_coupling_of_subsystem_indices():
 
 def test_synergy_outcome_tracks_planted_virtual_agglomeration():
     """In the demo DGP synergy rises with the latent index (beta_va > 0): D must rank with it."""
-    sim, truth = vagg.data.simulate_demo_panel()
+    sim, truth = vagg.simulate.simulate_demo_panel()
     D = synergy_outcome(sim)["D"]
     assert stats.spearmanr(D, truth.latent_index.reindex(D.index)).statistic > 0.9  # measured 0.97

@@ -2,7 +2,7 @@
 pingouin, the exact decomposition c = c' + sum a*b, the cluster bootstrap
 against refits on physically resampled panels, seeding across serial / joblib
 / dask, and CI coverage in simulations with known paths
-(vagg.data.simulate_mediation)."""
+(vagg.simulate.mediation)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 import vagg
-from vagg.data.simulate_mediation import simulate_mediation_panel
+from vagg.simulate.mediation import simulate_mediation_panel
 from vagg.models import Mediation, PanelFE
 from vagg.models._moments import ClusterMoments
 

@@ -56,8 +56,8 @@ CONTROLS = "gdp_per_capita + tertiary_share + fdi_gdp + fiscal_gdp + urbanisatio
 
 
 def test_planted_signs_found(built_panel):
-    # Reference: the generator's true parameters (vagg.data.simulate_demo_panel): beta_va, b_inn, b_fin, rho > 0.
-    _, truth = vagg.data.simulate_demo_panel()
+    # Reference: the generator's true parameters (vagg.simulate.simulate_demo_panel): beta_va, b_inn, b_fin, rho > 0.
+    _, truth = vagg.simulate.simulate_demo_panel()
     assert min(truth.params[k] for k in ("beta_va", "b_innovation", "b_finance", "rho")) > 0
     fit = vagg.models.PanelFE.from_formula(f"synergy ~ va_index + {CONTROLS}", built_panel).fit()
     assert fit.params["va_index"] > 0 and fit.pvalues["va_index"] < 0.01

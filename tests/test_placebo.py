@@ -17,7 +17,7 @@ from scipy import stats
 
 import vagg
 from vagg.models._within import Groups
-from vagg.models.placebo import _placebo_draws, partial_out, placebo_test
+from vagg.robustness.placebo import _placebo_draws, partial_out, placebo_test
 
 N, T = 21, 10
 
@@ -103,7 +103,7 @@ def test_bad_input_is_named():
 
 def test_spatial_placebo_refits_the_sdm_on_permuted_paths(demo_panel):
     """Reference: SpatialPanel (checked against spreg in tests/test_spatial_peers.py) on the permuted data."""
-    from vagg.models.placebo import permuted_paths, spatial_placebo_test
+    from vagg.robustness.placebo import permuted_paths, spatial_placebo_test
 
     w = vagg.weights.guangdong("queen")
     d = demo_panel.assign(x=demo_panel["urbanisation"], y=demo_panel["gdp_per_capita"] / 1e4)

@@ -18,7 +18,7 @@ from linearmodels.iv import IV2SLS
 
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
-from vagg.models.robustness import Spec, estimate, index_variants, standard_variants
+from vagg.robustness.battery import Spec, estimate, index_variants, standard_variants
 
 CONTROLS = ("tertiary_share", "fdi_gdp")
 
@@ -54,7 +54,7 @@ def check(row: dict, ref: tuple[float, float]) -> None:
 
 def test_battery_rows_match_panelols_on_hand_built_data(data, baseline):
     variants = {**index_variants(data, "va", methods=("critic",)), **standard_variants(baseline, first_year=2014)}
-    res = vagg.models.robustness(data, baseline, variants)
+    res = vagg.robustness.robustness(data, baseline, variants)
     table = res.table.set_index("variant")
     assert list(table.columns) == ["estimate", "se", "pvalue", "ci_low", "ci_high", "nobs", "status", "reason"]
     check(table.loc["baseline"].to_dict(), peer(data))
@@ -93,17 +93,17 @@ def test_weak_instrument_is_kept_with_reason(data):
 
 
 def test_impossible_variants_stay_in_the_table_with_reasons(data, baseline):
-    one_city = {"sample": vagg.models.drop_entities(data.index.get_level_values(0).unique()[1:])}
+    one_city = {"sample": vagg.robustness.drop_entities(data.index.get_level_values(0).unique()[1:])}
     variants = {
         "one city": one_city,
         "time-invariant treatment": {"treatment": "post_offices_1984_per10k"},
         "collinear control": {"controls": (*CONTROLS, "fdi2"), "columns": {"fdi2": 2 * data["fdi_gdp"]}},
-        "three clusters": {"sample": vagg.models.drop_groups("region", [
+        "three clusters": {"sample": vagg.robustness.drop_groups("region", [
             "Pearl River Delta Core", "Northern Guangdong", "Eastern Guangdong", "Western Guangdong"])},
     }
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the battery records warnings instead of letting them through
-        table = vagg.models.robustness(data, baseline, variants).table.set_index("variant")
+        table = vagg.robustness.robustness(data, baseline, variants).table.set_index("variant")
     assert len(table) == 5
     assert table.loc["one city", "status"] == "failed" and table.loc["one city", "nobs"] == 10
     assert table.loc["time-invariant treatment", "status"] == "failed"
@@ -115,8 +115,8 @@ def test_impossible_variants_stay_in_the_table_with_reasons(data, baseline):
 
 def test_spatial_variants_match_spatialpanel(data):
     base = Spec("D", "va", CONTROLS, model="sdm", w=vagg.weights.guangdong("queen"))
-    variants = vagg.models.weights_variants({"knn": vagg.weights.guangdong("knn")})
-    table = vagg.models.robustness(data, base, variants).table.set_index("variant")
+    variants = vagg.robustness.weights_variants({"knn": vagg.weights.guangdong("knn")})
+    table = vagg.robustness.robustness(data, base, variants).table.set_index("variant")
     for name, w in (("baseline", vagg.weights.guangdong("queen")), ("W: knn", vagg.weights.guangdong("knn"))):
         ref = vagg.models.SpatialPanel(data["D"], data[["va", *CONTROLS]], w, model="sdm").fit()
         np.testing.assert_allclose(table.loc[name, "estimate"], ref.params["va"], rtol=1e-10)
@@ -124,8 +124,8 @@ def test_spatial_variants_match_spatialpanel(data):
 
 
 def test_placebo_row_and_seed(data, baseline):
-    a = vagg.models.robustness(data, baseline, {}, placebo=300, seed=4)
-    b = vagg.models.robustness(data, baseline, {}, placebo=300, seed=4)
+    a = vagg.robustness.robustness(data, baseline, {}, placebo=300, seed=4)
+    b = vagg.robustness.robustness(data, baseline, {}, placebo=300, seed=4)
     np.testing.assert_array_equal(a.placebo.draws, b.placebo.draws)
     row = a.table.iloc[-1]
     assert row["variant"].startswith("placebo") and row["pvalue"] == a.placebo.pvalue
@@ -136,7 +136,7 @@ def test_bad_input_is_named(data, baseline):
     with pytest.raises(vagg.DataError, match="no_such_column"):
         estimate(Spec("D", "no_such_column"), data)
     with pytest.raises(vagg.SpecificationError, match="treatmnt"):
-        vagg.models.robustness(data, baseline, {"typo": {"treatmnt": "va"}})
+        vagg.robustness.robustness(data, baseline, {"typo": {"treatmnt": "va"}})
     with pytest.raises(vagg.SpecificationError, match="weights matrix"):
         estimate(Spec("D", "va", model="sdm"), data)
 
@@ -154,10 +154,10 @@ def test_lag_is_by_period_not_by_row_order(data):
     check(row, peer(lagged))
     # a missing year leaves the next year's lag missing rather than taking the value two years back
     gap = data.drop(index=("440100", 2015))
-    one = vagg.models.robustness.prepare(Spec("D", "va", lag=1), gap)
+    one = vagg.robustness.battery.prepare(Spec("D", "va", lag=1), gap)
     assert ("440100", 2016) not in one.index and one.loc[("440100", 2017), "va"] == data.loc[("440100", 2016), "va"]
     # a later sample keeps its first year: the lag is taken before the sample rule
-    late = estimate(Spec("D", "va", CONTROLS, lag=1, sample=vagg.models.period(2014)), data)
+    late = estimate(Spec("D", "va", CONTROLS, lag=1, sample=vagg.robustness.period(2014)), data)
     assert late["nobs"] == 21 * 7
 
 
@@ -169,9 +169,9 @@ def test_replacement_with_foreign_index_is_refused(data):
 
 def test_placebo_rows_for_sdm_and_mediation_baselines(data):
     sdm = Spec("D", "va", CONTROLS, model="sdm", w=vagg.weights.guangdong("queen"))
-    res = vagg.models.robustness(data, sdm, {}, placebo=40, seed=1)
+    res = vagg.robustness.robustness(data, sdm, {}, placebo=40, seed=1)
     assert res.placebo.pvalue == pytest.approx(1 / (1 + len(res.placebo.draws)))  # planted effect in the demo
     assert res.table.iloc[-1]["estimate"] == res.table.iloc[0]["estimate"]
     med = Spec("D", "va", CONTROLS, model="mediation", mediators=("invention_patents_per10k",), n_boot=50)
-    row = vagg.models.robustness(data, med, {}, placebo=40).table.iloc[-1]
+    row = vagg.robustness.robustness(data, med, {}, placebo=40).table.iloc[-1]
     assert row["status"] == "failed" and "mediation" in row["reason"]

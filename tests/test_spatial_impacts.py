@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import vagg
-from vagg.data.simulate_spatial import simulate_spatial_panel
+from vagg.simulate.spatial import simulate_spatial_panel
 from vagg.models import SpatialPanel
 from vagg.models.spatial import logdet as logdet_module
 from vagg.models.spatial.logdet import SpatialOperator

@@ -17,7 +17,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 import vagg
-from vagg.data.simulate_spatial import simulate_spatial_panel
+from vagg.simulate.spatial import simulate_spatial_panel
 from vagg.models import SpatialPanel
 
 

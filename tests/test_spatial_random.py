@@ -18,7 +18,7 @@ import pytest
 import spreg
 
 from vagg import SpecificationError
-from vagg.data.simulate_spatial import simulate_arrays, simulate_spatial_panel
+from vagg.simulate.spatial import simulate_arrays, simulate_spatial_panel
 from vagg.models import SpatialPanel
 import vagg
 

@@ -13,7 +13,7 @@ import pytest
 
 import vagg
 from vagg import DataError, SpecificationError
-from vagg.data.simulate_spatial import simulate_spatial_panel
+from vagg.simulate.spatial import simulate_spatial_panel
 from vagg.models import SpatialPanel
 
 

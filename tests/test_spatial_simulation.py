@@ -1,6 +1,6 @@
 """Recovery and coverage: data simulated from a known two-way SDM (reference = the true parameters).
 
-Panels are drawn all replications at once by vagg.data.simulate_spatial.simulate_arrays
+Panels are drawn all replications at once by vagg.simulate.spatial.simulate_arrays
 (one sparse LU for every period and replication); each replication is then
 fitted by SpatialPanel with the Lee-Yu correction.  Checks: estimates centred
 on the truth (bias under a fifth of the sampling s.d.), sigma^2 unbiased under
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import vagg
-from vagg.data.simulate_spatial import simulate_arrays, simulate_spatial_panel
+from vagg.simulate.spatial import simulate_arrays, simulate_spatial_panel
 from vagg.models import SpatialPanel
 
 BETA = np.array([1.0, -0.5])

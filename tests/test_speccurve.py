@@ -18,8 +18,8 @@ from linearmodels import PanelOLS
 
 import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
-from vagg.models.robustness import drop_entities, drop_groups
-from vagg.models.speccurve import specification_curve
+from vagg.robustness.battery import drop_entities, drop_groups
+from vagg.robustness.speccurve import specification_curve
 
 CONTROLS = {"none": (), "economy": ("tertiary_share", "fdi_gdp")}
 

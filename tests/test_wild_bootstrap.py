@@ -9,7 +9,7 @@ import statsmodels.api as sm
 import pytest
 
 import vagg
-from vagg.data.simulate_mediation import simulate_mediation_panel
+from vagg.simulate.mediation import simulate_mediation_panel
 from vagg.models import PanelFE, wild_cluster_bootstrap
 
 

@@ -15,7 +15,8 @@ from vagg._errors import DataError, SpecificationError
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "weights", "mechanisms", "evolution", "models", "report", "config", "pipeline")
+_SUBMODULES = ("data", "weights", "simulate", "mechanisms", "models", "evolution", "robustness", "report", "config",
+               "pipeline")
 
 __all__ = ["DataError", "SpecificationError", "__version__", *_SUBMODULES]
 

@@ -141,6 +141,7 @@ def select_variants(variants: dict[str, Any], chosen: list[str]) -> dict[str, An
 def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -> dict[str, Any]:
     """Every analysis stage in order; returns the results that the report reads."""
     from vagg import evolution, models
+    from vagg import robustness as checks
     from vagg.data import load_guangdong, load_seed_table1
     from vagg.mechanisms import audit_ranking, flow_networks, index_table
 
@@ -205,27 +206,27 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -
 
     res["spatial"] = stages.run("spatial Durbin", spatial)
 
-    def robustness() -> Any:
-        base = models.Spec(outcome=y, treatment=x, controls=tuple(controls), effects=effects)
-        variants = {**models.index_variants(panel, x),
-                    **models.outcome_variants(y, {"construction index": panel["construction_index"],
+    def battery() -> Any:
+        base = checks.Spec(outcome=y, treatment=x, controls=tuple(controls), effects=effects)
+        variants = {**checks.index_variants(panel, x),
+                    **checks.outcome_variants(y, {"construction index": panel["construction_index"],
                                                   "VA-construction coordination":
                                                       panel["va_construction_coordination"]}),
-                    **models.standard_variants(base, instrument=INSTRUMENT)}
-        return models.robustness(panel, base, select_variants(variants, config["robustness"]["variants"]),
+                    **checks.standard_variants(base, instrument=INSTRUMENT)}
+        return checks.robustness(panel, base, select_variants(variants, config["robustness"]["variants"]),
                                  placebo=config["robustness"]["placebo_draws"], seed=seed)
 
-    res["robustness"] = stages.run("robustness", robustness)
+    res["robustness"] = stages.run("robustness", battery)
     res["heterogeneity"] = stages.run(
-        "heterogeneity", lambda: models.group_heterogeneity(panel, y, x, controls, groups=group, n_perm=500,
+        "heterogeneity", lambda: checks.group_heterogeneity(panel, y, x, controls, groups=group, n_perm=500,
                                                             seed=seed))
     res["contributions"] = stages.run(
-        "dimension contributions", lambda: models.dimension_contributions(panel, y, built["dimensions"], controls))
+        "dimension contributions", lambda: checks.dimension_contributions(panel, y, built["dimensions"], controls))
 
     def curve() -> Any:
         treatments = {name.split(": ")[-1]: variant["columns"][x]
-                      for name, variant in models.index_variants(panel, x).items()}
-        return models.specification_curve(panel, outcomes=[y, "construction_index"], treatments=treatments,
+                      for name, variant in checks.index_variants(panel, x).items()}
+        return checks.specification_curve(panel, outcomes=[y, "construction_index"], treatments=treatments,
                                           controls={"none": [], "controls": controls}, n_boot=200, seed=seed,
                                           n_jobs=1, progress=False)
 

@@ -1,15 +1,13 @@
-"""Loaders, panel validation, bundled Guangdong files and simulators."""
+"""Loaders, panel validation and the bundled files (simulators: :mod:`vagg.simulate`)."""
 
 from vagg.data.bundled import (
+    DEMO_SEED,
     REGION_GROUPS,
     load_demo_panel,
     load_guangdong,
     load_queen_edges,
     load_seed_table1,
 )
-from vagg.data.demo import DEMO_SEED, DemoTruth, simulate_demo_panel
-from vagg.data.simulate_mediation import MediationTruth, simulate_mediation_panel
-from vagg.data.simulate_spatial import simulate_spatial_panel
 from vagg.data.panel import (
     check_columns,
     check_panel_index,
@@ -23,8 +21,6 @@ from vagg.data.panel import (
 __all__ = [
     "REGION_GROUPS",
     "DEMO_SEED",
-    "DemoTruth",
-    "MediationTruth",
     "check_columns",
     "check_panel_index",
     "load_demo_panel",
@@ -35,8 +31,5 @@ __all__ = [
     "panel_from_frame",
     "panel_summary",
     "read_panel",
-    "simulate_demo_panel",
-    "simulate_mediation_panel",
-    "simulate_spatial_panel",
     "validate_panel",
 ]

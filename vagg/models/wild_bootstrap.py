@@ -29,13 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
 from vagg.models._resampling import run_chunks
-from vagg.models.panel_fe import PanelFEResults
+
+if TYPE_CHECKING:  # the results object calls this module, never the other way round
+    from vagg.models.panel_fe import PanelFEResults
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 WEIGHTS = ("webb", "rademacher")
@@ -209,7 +212,7 @@ def wild_cluster_bootstrap(
     -------
     WildBootstrapResult
     """
-    if not isinstance(result, PanelFEResults):
+    if type(result).__name__ != "PanelFEResults":
         raise SpecificationError("wild_cluster_bootstrap needs a PanelFE result")
     if param not in result.params.index:
         raise SpecificationError(f"coefficient {param!r} not in the model; it has {list(result.params.index)}")

@@ -59,7 +59,7 @@ class Report:
                  f"<h1>{html.escape(self.title)}</h1>"]
         if self.simulated:
             parts.append("<p class='simulated'><strong>These data are SIMULATED.</strong> The demo panel is generated "
-                         "by <code>vagg.data.simulate_demo_panel</code>, calibrated to the index published in Table 1 "
+                         "by <code>vagg.simulate.simulate_demo_panel</code>, calibrated to the index published in Table 1 "
                          "of the source study, with a planted mechanism; no result here describes real cities.</p>")
         if self.intro:
             parts.append(f"<p>{html.escape(self.intro)}</p>")

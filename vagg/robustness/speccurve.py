@@ -2,7 +2,7 @@
 
 Every combination of the chosen outcomes, key-regressor constructions (index
 methods), control sets, samples, fixed effects, clustering and -- for spatial
-Durbin models -- weights matrices is estimated (:func:`vagg.models.robustness.estimate`);
+Durbin models -- weights matrices is estimated (:func:`vagg.robustness.battery.estimate`);
 the estimates are sorted with their intervals, and an indicator panel shows
 which choice made each one.
 
@@ -46,7 +46,7 @@ from scipy import stats
 from vagg._errors import DataError, SpecificationError
 from vagg.models._parallel import run_tasks
 from vagg.models._within import demean
-from vagg.models.robustness import ROW_COLUMNS, Sample, Spec, estimate_with_results
+from vagg.robustness.battery import ROW_COLUMNS, Sample, Spec, estimate_with_results
 
 DIMENSIONS = ("outcome", "treatment", "controls", "sample", "effects", "cluster", "weights")
 
@@ -208,7 +208,7 @@ def specification_curve(
     controls
         Name -> control columns; default one empty set ``{"none": ()}``.
     samples
-        Name -> sample rule (see :mod:`vagg.models.robustness`) or None for all.
+        Name -> sample rule (see :mod:`vagg.robustness.battery`) or None for all.
     effects
         Fixed effects to try ("entity", "time", "twoway").
     clusters

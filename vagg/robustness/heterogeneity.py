@@ -4,7 +4,7 @@ Three pieces, for a grouping of the entities (the five region groups of the
 source study, or core vs periphery):
 
 1. **by group**: the baseline FE model estimated in each group alone
-   (:func:`vagg.models.robustness.estimate`, one tidy row per group);
+   (:func:`vagg.robustness.battery.estimate`, one tidy row per group);
 2. **interaction Wald test**: one FE model with common effects and controls
    and the treatment interacted with every group but the reference,
    :math:`y_{it} = b x_{it} + \\sum_{g \\ne r} d_g x_{it} 1[g(i)=g] + c_{it}'\\gamma
@@ -37,8 +37,8 @@ from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_columns, validate_panel
 from vagg.models._resampling import run_chunks
 from vagg.models._within import Groups, demean
-from vagg.models.placebo import partial_out
-from vagg.models.robustness import ROW_COLUMNS, Spec, estimate, fit_fe
+from vagg.robustness.placebo import partial_out
+from vagg.robustness.battery import ROW_COLUMNS, Spec, estimate, fit_fe
 
 
 @dataclass

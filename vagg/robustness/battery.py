@@ -23,8 +23,6 @@ Econometrics*, ch. 2), lags, subsamples and winsorising.
 from __future__ import annotations
 
 import dataclasses
-import sys
-import types
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -416,8 +414,8 @@ def robustness(
         :func:`weights_variants` and :func:`standard_variants`.
     placebo
         Number of placebo permutations of the treatment (0: none; 500-1,000
-        is usual), for FE baselines (:func:`vagg.models.placebo_test`,
-        vectorised) and SDM baselines (:func:`vagg.models.spatial_placebo_test`,
+        is usual), for FE baselines (:func:`vagg.robustness.placebo_test`,
+        vectorised) and SDM baselines (:func:`vagg.robustness.spatial_placebo_test`,
         one ML fit per draw).
     placebo_within
         "entity" permutes the treatment paths across cities; "time" permutes
@@ -451,7 +449,7 @@ def robustness(
              for name, changes in variants.items()]
     result = None
     if placebo:
-        from vagg.models.placebo import placebo_test, spatial_placebo_test
+        from vagg.robustness.placebo import placebo_test, spatial_placebo_test
 
         name = f"placebo ({placebo} permutations, {placebo_within})"
         df = prepare(baseline, data)
@@ -470,17 +468,3 @@ def robustness(
                                 ["pvalue: share of placebo estimates at least as large in absolute value; "
                                  f"se and interval: of the {len(result.draws)} placebo draws"])})
     return RobustnessResults(pd.DataFrame(rows, columns=list(ROW_COLUMNS)), result)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``vagg.models.robustness(...)`` call the battery even after the module is imported.
-
-    Importing a submodule binds its name on the package; this module shares
-    its name with its main function, so the module forwards calls to it.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> RobustnessResults:
-        return robustness(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
