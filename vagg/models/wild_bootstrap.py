@@ -1,7 +1,6 @@
 """Wild cluster bootstrap for few clusters (restricted, WCR).
 
-For a coefficient :math:`\\beta_j` of a fixed-effects regression (on the
-within-transformed data, by Frisch-Waugh-Lovell) and the null
+For a coefficient :math:`\\beta_j` of a fixed-effects regression and the null
 :math:`\\beta_j=\\beta_0`: estimate the restricted model, with residuals
 :math:`\\tilde u`; for each draw build
 :math:`y^*_g = X_g\\tilde\\beta + \\tilde u_g v_g^*` with one weight
@@ -11,6 +10,18 @@ within-transformed data, by Frisch-Waugh-Lovell) and the null
 :math:`\\pm\\sqrt{1/2}, \\pm 1, \\pm\\sqrt{3/2}` with probability 1/6 each
 (Webb 2014/2023, the default, better with few clusters) or Rademacher
 :math:`\\pm 1`.
+
+Fixed effects.  The refit of every draw must absorb the fixed effects of
+:math:`y^*` again.  Effects nested in the clusters (entity effects with city
+or coarser clusters) need not be: :math:`\\tilde u_g v_g` still sums to zero
+within each entity, so they are partialled out once by demeaning.  Effects
+that cut across the clusters (time effects with city clusters) are not
+re-absorbed by demeaning the data once -- :math:`\\tilde u_g v_g` no longer
+sums to zero within a year -- so they are carried as (demeaned) dummy
+columns of :math:`X` (:func:`vagg.models._moments.cluster_design`), and every
+draw is then exactly a refit with explicit dummies (as the ``fe`` option of
+fwildclusterboot and Stata's boottest, which project out one fixed effect and
+keep the others as regressors; Roodman et al. 2019).
 
 All draws are computed at once with the cluster-sum algebra of Roodman,
 MacKinnon, Nielsen and Webb (2019, "Fast and wild", *Stata Journal* 19(1)):
@@ -35,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
+from vagg.models._moments import cluster_design
 from vagg.models._resampling import run_chunks
 
 if TYPE_CHECKING:  # the results object calls this module, never the other way round
@@ -224,7 +236,8 @@ def wild_cluster_bootstrap(
     clusters = result.clusters[:, 0]
     g = int(clusters.max()) + 1
     factor = g / (g - 1) * (result.nobs - 1) / result.df_resid
-    wcr = _WCR(model.x_dm, model.y_dm, clusters, model.exog_names.index(param), factor)
+    z, dummies = cluster_design(np.column_stack([model.y, model.x]), model.groups, model.effects, clusters)
+    wcr = _WCR(np.column_stack([z[:, 1:], dummies]), z[:, 0], clusters, model.exog_names.index(param), factor)
     if draws is None and weights == "rademacher" and 2**g <= n_boot:
         v = full_enumeration(g)
     elif draws is None:
