@@ -169,7 +169,7 @@ def test_sdm_curve_matches_spatialpanel(demo_panel, choices):
     assert res.inference is None and len(res.table) == 2
     for row in res.table.itertuples():
         ref = vagg.models.SpatialPanel(y.rename("D"), x.to_frame("x"), ws[row.weights], model="sdm").fit()
-        np.testing.assert_allclose(row.estimate, ref.params["x"], rtol=1e-10)
+        np.testing.assert_allclose(row.estimate, ref.impacts(draws=0).loc["x", "direct"], rtol=1e-10)
 
 
 def test_indicator_panel_and_report_figure(curve):
