@@ -63,7 +63,7 @@ def test_matches_wildboottest_with_the_same_draws(fitted):
 def explicit_dummies(groups, effects):
     """Entity and time dummies as plain columns (one time dummy dropped for two-way)."""
     ent, per = np.eye(groups.n_entities)[groups.entity], np.eye(groups.n_periods)[groups.time]
-    return {"entity": ent, "time": per, "twoway": np.column_stack([ent, per[:, 1:]])}[effects]
+    return {"none": ent[:, :0], "entity": ent, "time": per, "twoway": np.column_stack([ent, per[:, 1:]])}[effects]
 
 
 def refit_every_draw(fit, param, null, v):
@@ -102,12 +102,12 @@ def grid_panel():
     return frame.assign(region=codes % 4)
 
 
-@pytest.mark.parametrize("effects", ["entity", "time", "twoway"])
+@pytest.mark.parametrize("effects", ["none", "entity", "time", "twoway"])
 @pytest.mark.parametrize("cluster", ["entity", "time", "region"])
 @pytest.mark.parametrize("unbalanced", [False, True])
 def test_fast_path_equals_refit_with_explicit_dummies(grid_panel, effects, cluster, unbalanced):
-    """Every effects x cluster choice (entity, time, a coarser region of three
-    cities), balanced and unbalanced: the closed-form draws equal a refit with
+    """Every effects x cluster choice (none, entity, time, two-way x the city,
+    the year, a coarser region of three cities), balanced and unbalanced: the closed-form draws equal a refit with
     explicit dummies in every draw, same Webb draws -- t* to 1e-10, same p."""
     frame = grid_panel.iloc[np.r_[0:5, 9:len(grid_panel)]] if unbalanced else grid_panel
     fit = PanelFE(frame["y"], frame[["x", "m1", "w1"]], effects=effects, data=frame).fit(cluster=cluster)

@@ -87,7 +87,7 @@ def cluster_design(z: np.ndarray, groups: Groups, effects: str, clusters: np.nda
         labels, n_groups = codes[partial]
         z = z - group_means(z, labels, n_groups)[labels]
         d = d - group_means(d, labels, n_groups)[labels]
-    if d.shape[1]:
+    if effects == "twoway" and not groups.balanced:  # a gap in the panel can make some dummies redundant
         d = d[:, ~collinear_columns(d)]
     return z, d
 

@@ -82,19 +82,17 @@ class _WCR:
         xtx_inv = np.linalg.inv(x.T @ x)
         self.q = xtx_inv[:, j]
         self.beta_hat = xtx_inv @ (x.T @ y)
-        others = np.delete(x, j, axis=1)
-        if others.shape[1]:
-            coef = np.linalg.lstsq(others, np.column_stack([y, x[:, j]]), rcond=None)[0]
-            resid = np.column_stack([y, x[:, j]]) - others @ coef
-        else:
-            resid = np.column_stack([y, x[:, j]])
-        # restricted residuals: u(beta0) = resid_y - beta0 * resid_xj
-        self.s_y = self._cluster_sums(x * resid[:, [0]], clusters)
-        self.s_x = self._cluster_sums(x * resid[:, [1]], clusters)
-        xgxg = self._cluster_sums((x[:, :, None] * x[:, None, :]).reshape(len(x), -1), clusters)
-        self.p = (xgxg.reshape(-1, x.shape[1], x.shape[1]) @ self.q) @ xtx_inv  # (G x k)
-        # clustered se of beta_hat (CRV1, same factor)
         resid_full = y - x @ self.beta_hat
+        # by the partitioned inverse, x q = x~_j / (x~_j'x~_j) with x~_j the residual of x_j on the other
+        # columns, and the residual of y on them is e + beta_j x~_j: no second regression
+        xq = x @ self.q
+        resid_x = xq / self.q[j]
+        # restricted residuals: u(beta0) = resid_y - beta0 * resid_x
+        self.s_y = self._cluster_sums(x * (resid_full + self.beta_hat[j] * resid_x)[:, None], clusters)
+        self.s_x = self._cluster_sums(x * resid_x[:, None], clusters)
+        # X_g'X_g q as cluster sums of x_i (x_i'q): no (n x k^2) array, however many dummy columns
+        self.p = self._cluster_sums(x * xq[:, None], clusters) @ xtx_inv  # (G x k)
+        # clustered se of beta_hat (CRV1, same factor)
         scores = self._cluster_sums(x * resid_full[:, None], clusters) @ self.q
         self.se = float(np.sqrt(factor * scores @ scores))
         self.j = j
