@@ -1,5 +1,7 @@
-"""Wild cluster bootstrap against the wildboottest package (same data, same
-weight draws), a hand-computed refit loop, and test inversion."""
+"""Wild cluster bootstrap against the wildboottest package (same data with the
+year dummies as columns, same weight draws), a refit with explicit effect
+dummies in every draw across effects x clusters (balanced and unbalanced),
+test inversion, and a size simulation with two-way effects and 12 clusters."""
 
 from __future__ import annotations
 
