@@ -7,7 +7,6 @@ cigarette panel (tests/reference/cigar.csv)."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 from linearmodels import PanelOLS
@@ -42,7 +41,7 @@ def test_random_effects_unbalanced(cigar):
 def linearmodels_hausman(data, sigma="own"):
     """The classical statistic by hand from linearmodels' unadjusted (debiased) FE and RE fits.
 
-    sigma="re": V_FE scaled by s2_RE / s2_FE (Stata's sigmamore)."""
+    sigma="re": V_FE scaled by s2_RE / s2_FE (one error variance, as Stata's sigmamore)."""
     lm_fe = PanelOLS(data["lsales"], data[["lp", "lndi"]], entity_effects=True).fit(debiased=True)
     lm_re = LMRandomEffects(data["lsales"], data[["const", "lp", "lndi"]]).fit(debiased=True)
     b = (lm_fe.params - lm_re.params[["lp", "lndi"]]).to_numpy()

@@ -173,9 +173,10 @@ def hausman(fe: PanelFEResults, re: RandomEffectsResults, sigma: str = "own") ->
 
     ``sigma="own"`` (default, Stata's ``hausman fe re``) uses each fit's own
     error variance; in a finite sample :math:`V_{FE}-V_{RE}` may then fail to
-    be positive semi-definite.  ``sigma="re"`` (Stata's ``sigmamore``) scales
-    both by the random-effects error variance :math:`s^2_{RE}`, i.e.
-    :math:`V_{FE} s^2_{RE}/s^2_{FE}`; the difference is then positive
+    be positive semi-definite.  ``sigma="re"`` (the idea of Stata's
+    ``sigmamore``: one error variance, the efficient estimator's) scales both
+    by the residual variance :math:`s^2_{RE}` of the quasi-demeaned
+    regression, i.e. :math:`V_{FE} s^2_{RE}/s^2_{FE}`; the difference is then positive
     semi-definite by construction (the GLS cross products exceed the within
     ones), so the statistic is never negative.  When the ``"own"`` form would
     be negative the ``"re"`` form is reported instead, with a note.
