@@ -25,6 +25,7 @@ import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_panel_index, validate_panel
+from vagg.models._within import absorbed_columns, collinear_columns
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.logdet import SpatialOperator
 from vagg.weights import to_sparse
@@ -149,8 +150,10 @@ class SpatialPanel:
         self.operator = SpatialOperator(self.w, logdet)
         if self.lee_yu and effects in ("time", "twoway") and not self.operator.row_standardised:
             raise SpecificationError(
-                "the Lee-Yu correction with time effects needs a row-standardised W (every row summing to 1); "
-                "row-standardise W or pass lee_yu=False"
+                "the Lee-Yu correction with time effects needs a row-standardised W (W 1 = 1, every row summing "
+                "to 1); this W's rows do not all sum to 1 (a spectrally normalised, binary or distance matrix, or "
+                "islands kept); row-standardise W, or pass lee_yu=False for the direct approach (exact maximum "
+                "likelihood with explicit time dummies)"
             )
         self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
         self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
@@ -213,20 +216,30 @@ class SpatialPanel:
         """The transformed data for the likelihood (with the model's lags by default)."""
         durbin = self.durbin if durbin is None else list(durbin)
         effects = "none" if self.effects == "random" else self.effects
-        d = ml.make_design(self.y, self._regressors(durbin), self.w, effects, self.lee_yu)
-        self._check_rank(d.x, self.regressor_names(durbin))
+        raw = self._regressors(durbin)
+        d = ml.make_design(self.y, raw, self.w, effects, self.lee_yu)
+        self._check_rank(raw.reshape(d.x.shape), d.x, self.regressor_names(durbin))
         return d
 
-    def _check_rank(self, x: np.ndarray, names: list[str]) -> None:
-        scale = np.sqrt(np.mean(x * x, axis=0))
-        absorbed = [names[i] for i in np.flatnonzero(scale < 1e-10)]
-        if absorbed:
+    def _check_rank(self, raw: np.ndarray, x: np.ndarray, names: list[str]) -> None:
+        """Refuse absorbed or collinear regressors, by name, with PanelFE's relative rules.
+
+        A column is absorbed when the fixed effects leave ||Q x|| <= 1e-9 max(||x||, 1)
+        (:func:`vagg.models._within.absorbed_columns`), so the scale of a variable
+        (an area in square metres) does not decide it.
+        """
+        absorbed = absorbed_columns(raw, x) if self.effects not in ("none", "random") else np.zeros(len(names), bool)
+        if absorbed.any():
             raise SpecificationError(
-                f"regressor(s) {_listing(absorbed)} have no variation left after the {self.effects} fixed effects "
-                "(absorbed by them); drop them"
+                f"regressor(s) {_listing([n for n, a in zip(names, absorbed) if a])} have no variation left after "
+                f"the {self.effects} fixed effects (absorbed by them); drop them"
             )
-        if np.linalg.matrix_rank(x / scale) < x.shape[1]:
-            raise SpecificationError(f"the regressors {_listing(names)} are collinear after the fixed effects")
+        collinear = collinear_columns(x)
+        if collinear.any():
+            raise SpecificationError(
+                f"the regressor(s) {_listing([n for n, c in zip(names, collinear) if c])} are collinear with the "
+                f"earlier regressors {_listing(names)} after the fixed effects; drop them"
+            )
 
     # ------------------------------------------------------------- fitting
     def _estimate(self, model: str, durbin: Sequence[str]) -> dict[str, object]:
@@ -262,7 +275,7 @@ class SpatialPanel:
         """
         from vagg.models.spatial.spectests import lm_tests
 
-        return lm_tests(self.design(), self.w, len(self.periods))
+        return lm_tests(self.design(), self.w)
 
     def __repr__(self) -> str:
         return (f"SpatialPanel(model={self.model!r}, effects={self.effects!r}, lee_yu={self.lee_yu}, "
