@@ -158,7 +158,7 @@ def _loglik(sigma2: float, n_eff: int, jac: float) -> float:
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.linalg.solve(x.T @ x, x.T @ y)
+    return np.linalg.lstsq(x, y, rcond=None)[0]
 
 
 def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
@@ -183,10 +183,11 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     y, wy = d.y.ravel(), d.wy.ravel()
     b0, b1 = _ols(d.x, y), _ols(d.x, wy)
     e0, e1 = y - d.x @ b0, wy - d.x @ b1
-    a, b, c = e0 @ e0, e0 @ e1, e1 @ e1
+    r = np.linalg.qr(np.column_stack([e0, e1]), mode="r")  # ||e0 - rho e1||^2 as a sum of squares
 
     def conc(rho: float) -> float:
-        return -0.5 * d.n_eff * np.log((a - 2 * rho * b + rho * rho * c) / d.n_eff) + d.jacobian(op, rho)
+        ssr = (r[0, 0] - rho * r[0, 1]) ** 2 + (rho * r[1, 1]) ** 2
+        return -0.5 * d.n_eff * np.log(ssr / d.n_eff) + d.jacobian(op, rho)
 
     rho = _maximise(conc, op, "rho")
     beta = b0 - rho * b1
@@ -236,13 +237,16 @@ def fit_error(d: Design, op: SpatialOperator) -> dict[str, object]:
     effects partialled on a = 1 - lambda W 1 in each period (the filtered time
     dummies; a = (1 - lambda) 1 when W 1 = 1, which is the time demeaning):
 
-        z*'M z* = m0 - lambda m1 + lambda^2 m2
-                  - lambda^2 (P1'P1 - lambda (P1'P2 + P2'P1) + lambda^2 P2'P2) / a'a,
+        z*'M z* = B'B - C'C,   B = R1 - lambda R2,
+    C = lambda (P1 - lambda P2) / sqrt(a'a),
 
-    a'a = N - 2 lambda 1'r + lambda^2 r'r, with P1, P2 of
-    :func:`_time_partial`.  Every cross product is a polynomial in lambda, so
-    each likelihood evaluation costs O(k^3) plus the log-determinant, and
-    b(lambda) = (X*'MX*)^{-1} X*'My*.  Information (Anselin 1988, ch. 6;
+    [R1, R2] the triangular factor of [z, W z] (one QR), a'a = N - 2 lambda 1'r
+    + lambda^2 r'r, and P1, P2 of :func:`_time_partial`.  Each likelihood
+    evaluation costs O(k^3) plus the log-determinant, and
+    b(lambda) = (X*'MX*)^{-1} X*'My*.  Without time effects the SSR is the
+    last diagonal element of the QR factor of B, squared, so no cross
+    products of the raw levels are formed (a pooled model's constant would
+    otherwise cost digits of the SSR).  Information (Anselin 1988, ch. 6;
     Elhorst 2014, ch. 3): I_bb = X*'MX*/s2 (the filtered dummies partialled),
     I_ll = T* (tr H*^2 + tr H*'H*), I_ls = T* tr H*/s2, I_ss = n*/(2 s4),
     H = W (I - lambda W)^{-1}, (b, dummies) orthogonal to (lambda, s2).
@@ -250,27 +254,23 @@ def fit_error(d: Design, op: SpatialOperator) -> dict[str, object]:
     n, t = d.shape
     y = d.y.ravel()
     z, wz = np.column_stack([d.x, y]), np.column_stack([d.wx, d.wqy.ravel()])
-    m0, m1, m2 = z.T @ z, z.T @ wz, wz.T @ wz
-    m1 = m1 + m1.T
     k = d.x.shape[1]
+    base = np.linalg.qr(np.column_stack([z, wz]), mode="r")  # z - lambda W z = Q (R1 - lambda R2)
     part = _time_partial(d, op)
     if part is not None:
         r, p1, p2 = part
-        c0, c2 = p1.T @ p1, p2.T @ p2
-        c1 = p1.T @ p2
-        c1 = c1 + c1.T
         sum_r, sum_r2 = float(r.sum()), float(r @ r)
 
-    def moments(lam: float) -> tuple[np.ndarray, np.ndarray, float]:
-        m = m0 - lam * m1 + lam * lam * m2
-        if part is not None:
-            m = m - lam * lam * (c0 - lam * c1 + lam * lam * c2) / (n - 2.0 * lam * sum_r + lam * lam * sum_r2)
-        return m[:k, :k], m[:k, k], m[k, k]
+    def ssr(lam: float) -> float:
+        b = base[:, : k + 1] - lam * base[:, k + 1 :]
+        if part is None:  # no cross products formed: SSR from the triangular factor
+            return float(np.linalg.qr(b, mode="r")[k, k] ** 2)
+        c = lam * (p1 - lam * p2) / np.sqrt(n - 2.0 * lam * sum_r + lam * lam * sum_r2)
+        m = b.T @ b - c.T @ c
+        return float(m[k, k] - m[:k, k] @ np.linalg.solve(m[:k, :k], m[:k, k]))
 
     def conc(lam: float) -> float:
-        xx, xy, yy = moments(lam)
-        ssr = yy - xy @ np.linalg.solve(xx, xy)
-        return -0.5 * d.n_eff * np.log(ssr / d.n_eff) + d.jacobian(op, lam)
+        return -0.5 * d.n_eff * np.log(ssr(lam) / d.n_eff) + d.jacobian(op, lam)
 
     lam = _maximise(conc, op, "lambda")
     zs = (z - lam * wz).reshape(n, t, k + 1)
