@@ -104,3 +104,49 @@ def test_time_effects_on_spectral_w_are_not_the_demeaned_lag(data):
     qwqy = w @ qy - (w @ qy).mean(axis=0)
     qwy = w @ y - (w @ y).mean(axis=0)
     assert np.abs(qwqy - qwy).max() > 0.1
+
+
+@pytest.fixture(scope="module")
+def cigar_dummies(reference_dir):
+    """The cigarette panel with explicit year and state dummy columns, and its spectrally normalised contiguity."""
+    from test_spatial_peers import load_cigar
+
+    df, raw, codes = load_cigar(reference_dir)
+    binary = sp.csr_matrix(raw).toarray()
+    w = (sp.csr_matrix(binary / np.abs(np.linalg.eigvals(binary)).max()), codes)
+    frame = df.set_index(["state", "year"]).sort_index()
+    years = sorted(df["year"].unique())
+    dummies = {f"yr{y}": (frame.index.get_level_values(1) == y).astype(float) for y in years[1:]}
+    dummies |= {f"st{s}": (frame.index.get_level_values(0) == s).astype(float) for s in codes[1:]}
+    return frame.assign(**dummies), w, [f"yr{y}" for y in years[1:]], [f"st{s}" for s in codes[1:]]
+
+
+@pytest.mark.parametrize("model,effects,spatial", [
+    ("sar", "time", -0.012), ("sar", "twoway", 0.185), ("sem", "time", 0.240),
+    ("sem", "twoway", None), ("sdm", "time", None), ("sdm", "twoway", None),
+])
+def test_effects_equal_explicit_dummies_on_the_cigarette_panel(cigar_dummies, model, effects, spatial):
+    """Full size (46 states x 30 years), a spectrally normalised W: time / two-way effects equal the pooled
+    model with the dummy columns as regressors (the pooled path is checked against spreg and the dense ML).
+
+    ``spatial``: the exact values issue 13 measured with explicit dummies (rho -0.012 and 0.185 for the SAR,
+    lambda 0.240 for the SEM with time effects), where demeaning before lagging gave 0.161, 0.303 and 0.236.
+    """
+    frame, w, years, states = cigar_dummies
+    kw = {"durbin": ["lprice", "lndi"]} if model == "sdm" else {}
+    dummies = years + (states if effects == "twoway" else [])
+    res = SpatialPanel(frame["lsales"], frame[["lprice", "lndi"]], w, model=model, effects=effects, lee_yu=False,
+                       **kw).fit()
+    pooled_spec = SpatialPanel(frame["lsales"], frame[["lprice", "lndi"] + dummies], w, model=model,
+                               effects="none", **kw)
+    pooled = pooled_spec.fit()
+    keys = list(res.params.index)
+    np.testing.assert_allclose(res.params.to_numpy(), pooled.params[keys].to_numpy(), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), pooled.std_errors[keys].to_numpy(), rtol=1e-7)
+    assert res.loglik == pytest.approx(pooled.loglik, abs=1e-8)
+    lm = res.spec.lm_tests()["statistic"]
+    np.testing.assert_allclose(lm.to_numpy(), pooled_spec.lm_tests()["statistic"].to_numpy(), rtol=1e-8)
+    if (model, effects) == ("sar", "twoway"):
+        assert lm["LM lag"] == pytest.approx(26.4, abs=0.05)  # issue 13's explicit-dummy value (71.3 before)
+    if spatial is not None:
+        assert res.params[res.spatial_name] == pytest.approx(spatial, abs=5e-4)
