@@ -41,13 +41,13 @@ CASES = [("none", False)] + [(e, ly) for e in ("entity", "time", "twoway") for l
 N, T = 10, 5
 
 
-def _spec(y, x, w, model, effects, lee_yu):
+def _spec(y, x, w, model, effects, lee_yu, logdet="auto"):
     ids = [f"c{i:02d}" for i in range(N)]
     index = pd.MultiIndex.from_product([ids, range(2001, 2001 + T)], names=["city", "year"])
     exog = pd.DataFrame(x.reshape(N * T, -1), index=index, columns=["x1", "x2"])
     dep = pd.Series(y.ravel(), index=index, name="y")
     return SpatialPanel(dep, exog, (sp.csr_matrix(w), ids), model=model, effects=effects, lee_yu=lee_yu,
-                        allow_islands=True)
+                        allow_islands=True, logdet=logdet)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,22 @@ def test_equals_dense_maximum_likelihood(data, model, effects, lee_yu, kind):
         if res.time_effects is not None:
             fe = fe + res.time_effects.to_numpy()[None, :]
         np.testing.assert_allclose(fe, ref["effects"], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["spectral", "island"])
+@pytest.mark.parametrize("effects", ["time", "twoway"])
+@pytest.mark.parametrize("model", ["sdm", "sdem"])
+def test_sparse_lu_path_equals_dense_maximum_likelihood(data, model, effects, kind):
+    """logdet="lu" (the large-N path: sparse LU log-determinants, spectral-radius bounds) on the same grid."""
+    w, y, x = data(kind, model)
+    res = _spec(y, x, w, model, effects, False, logdet="lu").fit()
+    assert res.logdet_method.startswith("sparse LU")
+    ref = reference(y, x, w, model, effects, False)
+    np.testing.assert_allclose(res.params.to_numpy(), ref["params"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), ref["se"], rtol=1e-6)
+    assert res.loglik == pytest.approx(ref["loglik"], abs=1e-6)
+    imp = res.impacts(draws=0, method="traces")[["direct", "indirect", "total"]].to_numpy()
+    np.testing.assert_allclose(imp, ref["impacts"], rtol=1e-3)
 
 
 def test_time_effects_on_spectral_w_are_not_the_demeaned_lag(data):

@@ -10,9 +10,10 @@ Models (Elhorst 2014, *Spatial Econometrics*, ch. 2-3):
 ``slx``   y = X b + W X_D t + e
 ======  ===================================================
 
-with entity, time, two-way or no fixed effects (removed by demeaning; see
-:mod:`vagg.models.spatial.likelihood` for the convention and the Lee-Yu
-correction) and X_D the regressors listed in ``durbin`` (all by default).
+with entity, time, two-way or no fixed effects (the exact maximum likelihood
+with explicit dummies, computed without forming them; see
+:mod:`vagg.models.spatial.likelihood` for what is exact for each model and
+for the Lee-Yu correction) and X_D the regressors listed in ``durbin`` (all by default).
 """
 
 from __future__ import annotations
@@ -91,7 +92,10 @@ class SpatialPanel:
     lee_yu
         Lee and Yu (2010) transformation approach; default True for
         two-way effects, False otherwise.  Requires a row-standardised W
-        when time effects are present.
+        (W 1 = 1) when time effects are present; on any other W (spectrally
+        normalised, binary, distance weights, islands kept) pass
+        ``lee_yu=False``: the direct approach is the exact maximum likelihood
+        with explicit dummies for every W.
     durbin
         Regressors whose spatial lag enters (SDM, SDEM, SLX); default all.
     allow_islands
