@@ -100,12 +100,12 @@ def complement_basis(m: int) -> np.ndarray:
     return vecs[:, vals > 0.5]
 
 
-def regressors(x: np.ndarray, w: np.ndarray, model: str, effects: str) -> np.ndarray:
-    """N x T x k regressors: [const] + x + W x (Durbin models)."""
+def regressors(x: np.ndarray, w: np.ndarray, model: str, effects: str, lagged: list[int]) -> np.ndarray:
+    """N x T x k regressors: [const] + x + W x[:, :, lagged] (Durbin models)."""
     parts = [np.ones(x.shape[:2] + (1,))] if effects == "none" else []
     parts.append(x)
     if model in DURBIN:
-        parts.append(np.einsum("ij,jtk->itk", w, x))
+        parts.append(np.einsum("ij,jtk->itk", w, x[:, :, lagged]))
     return np.concatenate(parts, axis=2)
 
 
@@ -219,7 +219,8 @@ def dense_lm(y: np.ndarray, z: np.ndarray, wb: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------- the panel reference
-def reference(y: np.ndarray, x: np.ndarray, w: np.ndarray, model: str, effects: str, lee_yu: bool) -> dict:
+def reference(y: np.ndarray, x: np.ndarray, w: np.ndarray, model: str, effects: str, lee_yu: bool,
+              lagged: list[int] | None = None) -> dict:
     """Dense reference fit of a spatial panel.
 
     Parameters
@@ -230,6 +231,8 @@ def reference(y: np.ndarray, x: np.ndarray, w: np.ndarray, model: str, effects: 
         Dense N x N weights.
     model, effects, lee_yu
         As in :class:`vagg.models.SpatialPanel`.
+    lagged
+        Positions of the regressors whose W lag enters a Durbin model (default all).
 
     Returns
     -------
@@ -239,7 +242,8 @@ def reference(y: np.ndarray, x: np.ndarray, w: np.ndarray, model: str, effects: 
     (N x T, the fitted fixed effects of :func:`fitted_effects`).
     """
     n, t = y.shape
-    xr = regressors(x, w, model, effects)
+    lagged = list(range(x.shape[2])) if lagged is None else list(lagged)
+    xr = regressors(x, w, model, effects, lagged)
     k = xr.shape[2]
     raw_y, raw_x = y, xr
     ws = w
@@ -268,7 +272,9 @@ def reference(y: np.ndarray, x: np.ndarray, w: np.ndarray, model: str, effects: 
     kx = x.shape[2]
     start = 1 if effects == "none" else 0
     beta = fit["coef"][start : start + kx]
-    theta = fit["coef"][start + kx : start + 2 * kx] if model in DURBIN else np.zeros(kx)
+    theta = np.zeros(kx)
+    if model in DURBIN:
+        theta[lagged] = fit["coef"][start + kx : start + kx + len(lagged)]
     rho = fit["spatial"] if kind == "lag" else 0.0
     inv = np.linalg.inv(np.eye(n) - rho * w)
     impacts = np.zeros((kx, 3))

@@ -41,13 +41,13 @@ CASES = [("none", False)] + [(e, ly) for e in ("entity", "time", "twoway") for l
 N, T = 10, 5
 
 
-def _spec(y, x, w, model, effects, lee_yu, logdet="auto"):
+def _spec(y, x, w, model, effects, lee_yu, logdet="auto", durbin=None):
     ids = [f"c{i:02d}" for i in range(N)]
     index = pd.MultiIndex.from_product([ids, range(2001, 2001 + T)], names=["city", "year"])
     exog = pd.DataFrame(x.reshape(N * T, -1), index=index, columns=["x1", "x2"])
     dep = pd.Series(y.ravel(), index=index, name="y")
     return SpatialPanel(dep, exog, (sp.csr_matrix(w), ids), model=model, effects=effects, lee_yu=lee_yu,
-                        allow_islands=True, logdet=logdet)
+                        allow_islands=True, logdet=logdet, durbin=durbin)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +105,22 @@ def test_sparse_lu_path_equals_dense_maximum_likelihood(data, model, effects, ki
     assert res.loglik == pytest.approx(ref["loglik"], abs=1e-6)
     imp = res.impacts(draws=0, method="traces")[["direct", "indirect", "total"]].to_numpy()
     np.testing.assert_allclose(imp, ref["impacts"], rtol=1e-3)
+
+
+@pytest.mark.parametrize("effects,lee_yu", [("time", False), ("twoway", False), ("entity", True)])
+@pytest.mark.parametrize("model", ["sdm", "sdem", "slx"])
+def test_partial_durbin_equals_dense_maximum_likelihood(data, model, effects, lee_yu):
+    """durbin=["x2"]: only x2's lag enters; x1's effects are those of a lag / error model without theta."""
+    w, y, x = data("binary", model)
+    res = _spec(y, x, w, model, effects, lee_yu, durbin=["x2"]).fit()
+    assert list(res.params.index[:3]) == ["x1", "x2", "W_x2"]
+    ref = reference(y, x, w, model, effects, lee_yu, lagged=[1])
+    np.testing.assert_allclose(res.params.to_numpy(), ref["params"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), ref["se"], rtol=1e-6)
+    assert res.loglik == pytest.approx(ref["loglik"], abs=1e-6)
+    np.testing.assert_allclose(res.spec.lm_tests()["statistic"].to_numpy(), ref["lm"], rtol=1e-5)
+    imp = res.impacts(draws=0)[["direct", "indirect", "total"]].to_numpy()
+    np.testing.assert_allclose(imp, ref["impacts"], rtol=1e-6, atol=1e-8)
 
 
 def test_time_effects_on_spectral_w_are_not_the_demeaned_lag(data):

@@ -274,7 +274,9 @@ class SpatialPanel:
     def lm_tests(self) -> pd.DataFrame:
         """LM lag / error tests and their robust forms on the non-spatial panel.
 
-        The regressors are the model's (with its W X terms for a Durbin model);
+        Score tests of the likelihood the model is estimated by: with explicit
+        dummies (direct approach) or of the Lee-Yu transformed data.  The
+        regressors are the model's (with its W X terms for a Durbin model);
         see :func:`vagg.models.spatial.spectests.lm_tests`.
         """
         from vagg.models.spatial.spectests import lm_tests
