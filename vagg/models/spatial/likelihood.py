@@ -19,8 +19,8 @@ and what is exact depends on the model:
   only when the rows of W have a common sum.  The exact concentrated
   likelihood partials [A Q y, A Q X] on a(lambda) period by period (Q y may
   replace y because A 1 = a(lambda) is partialled anyway), which stays
-  cheap: every cross product is a polynomial in lambda (see
-  :func:`fit_error`).
+  cheap: one QR factor of [Q z, W Q z] and per-period sums, then O(k^3) per
+  value of lambda (see :func:`fit_error`).
 
 Lag model (SAR, and SDM with [X, WX] as regressors):
 
