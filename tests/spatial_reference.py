@@ -54,7 +54,8 @@ def base_graph(n: int = 10) -> np.ndarray:
 
 
 def weights(kind: str, n: int = 10) -> np.ndarray:
-    """W of one kind: row-standardised, spectrally normalised, binary, or row-standardised with an island kept."""
+    """W of one kind: row-standardised, spectrally normalised, binary, economic (asymmetric, unstandardised),
+    or row-standardised with an island kept."""
     a = base_graph(n)
     if kind == "rowstd":
         return a / a.sum(axis=1, keepdims=True)
@@ -62,6 +63,9 @@ def weights(kind: str, n: int = 10) -> np.ndarray:
         return a / np.abs(np.linalg.eigvals(a)).max()
     if kind == "binary":
         return a
+    if kind == "economic":  # asymmetric, unstandardised: neighbours weighted by their size (row sums != column sums)
+        size = np.linspace(0.5, 3.0, n)
+        return a * size[None, :] / 4.0
     if kind == "island":
         a[n - 1, :] = a[:, n - 1] = 0.0
         sums = a.sum(axis=1, keepdims=True)

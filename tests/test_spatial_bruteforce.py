@@ -36,7 +36,7 @@ from vagg import SpecificationError
 from vagg.models import SpatialPanel
 
 MODELS = ["sar", "sdm", "sem", "sdem", "slx"]
-W_KINDS = ["rowstd", "spectral", "binary", "island"]
+W_KINDS = ["rowstd", "spectral", "binary", "economic", "island"]
 CASES = [("none", False)] + [(e, ly) for e in ("entity", "time", "twoway") for ly in (False, True)]
 N, T = 10, 5
 
