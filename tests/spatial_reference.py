@@ -306,3 +306,50 @@ def fitted_effects(y: np.ndarray, xr: np.ndarray, w: np.ndarray, kind: str, coef
         r = r - spatial * wb @ y.ravel()
     lhs, rhs = (a @ r, a @ d) if kind == "error" else (r, d)
     return (d @ np.linalg.lstsq(rhs, lhs, rcond=None)[0]).reshape(n, t)
+
+
+# ----------------------------------------------------------------- random effects SAR
+def dense_random_effects(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> dict[str, object]:
+    """Joint ML of the random effects SAR y = rho W y + c + X b + mu_i + e, by nested scalar searches.
+
+    With P = kron(I_N, J_T/T), Q = I - P and phi^2 = s^2/(T s_mu^2 + s^2), Var(u) = s^2 (Q + P/phi^2);
+    S = Q + phi P whitens it (|S| = phi^N), so for given (rho, phi) the likelihood is that of S A y on S X.
+    The outer search is over phi in (0, 1], the inner over rho; the covariance is the inverse of the
+    Gaussian Fisher information over (c, b, rho, phi, s^2).
+    """
+    n, t = y.shape
+    nt = n * t
+    yv = y.ravel()
+    z = np.column_stack([np.ones(nt), x.reshape(nt, -1)])
+    wb = np.kron(w, np.eye(t))
+    p_mat = np.kron(np.eye(n), np.ones((t, t)) / t)
+    q_mat = np.eye(nt) - p_mat
+    low, high = _bounds(wb)
+
+    def profile(rho: float, phi: float) -> tuple[float, np.ndarray, float]:
+        a = np.eye(nt) - rho * wb
+        s = q_mat + phi * p_mat
+        ys, zs = s @ a @ yv, s @ z
+        coef = np.linalg.lstsq(zs, ys, rcond=None)[0]
+        e = ys - zs @ coef
+        s2 = e @ e / nt
+        ll = -0.5 * nt * (np.log(2 * np.pi * s2) + 1.0) + np.linalg.slogdet(a)[1] + n * np.log(phi)
+        return ll, coef, s2
+
+    def best_rho(phi: float) -> float:
+        return minimize_scalar(lambda r: -profile(r, phi)[0], bounds=(low, high), method="bounded",
+                               options={"xatol": 1e-12, "maxiter": 5000}).x
+
+    phi = minimize_scalar(lambda f: -profile(best_rho(f), f)[0], bounds=(1e-6, 1.0), method="bounded",
+                          options={"xatol": 1e-12, "maxiter": 5000}).x
+    rho = best_rho(phi)
+    loglik, coef, s2 = profile(rho, phi)
+    a_inv = np.linalg.inv(np.eye(nt) - rho * wb)
+    omega = q_mat + p_mat / phi**2
+    sigma = s2 * a_inv @ omega @ a_inv.T
+    p = z.shape[1]
+    dmu = [a_inv @ z[:, j] for j in range(p)] + [a_inv @ wb @ a_inv @ z @ coef, np.zeros(nt), np.zeros(nt)]
+    d_rho = a_inv @ wb @ sigma + sigma @ wb.T @ a_inv.T
+    dsigma = [None] * p + [d_rho, a_inv @ (-2.0 * s2 * p_mat / phi**3) @ a_inv.T, a_inv @ omega @ a_inv.T]
+    cov = np.linalg.inv(_fisher(dmu, dsigma, sigma))
+    return {"params": np.r_[coef, rho, phi, s2], "se": np.sqrt(np.diag(cov)), "loglik": loglik}

@@ -18,6 +18,9 @@ References (two different likelihoods, as they should be):
   effects it needs W 1 = 1; on the other matrices SpatialPanel must refuse,
   naming the property and the alternative.
 
+Random effects (SAR): the joint dense maximum over (rho, phi) of the
+random effects likelihood, with its Gaussian Fisher information.
+
 Checked: estimates to 1e-6, log-likelihood to 1e-6, information-matrix
 standard errors to 1e-6 (relative), the four LM tests (the reference's
 scores are central differences, so 1e-5 relative) and the LeSage-Pace
@@ -31,7 +34,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from spatial_reference import reference, simulate, weights
+from spatial_reference import dense_random_effects, reference, simulate, weights
 from vagg import SpecificationError
 from vagg.models import SpatialPanel
 
@@ -207,3 +210,24 @@ def test_simulated_impact_draws_equal_dense_effects_per_draw(data, kind):
         np.testing.assert_allclose(imp[f"{key}_se"].to_numpy(), sims[:, :, j].std(axis=0, ddof=1), rtol=1e-8)
         np.testing.assert_allclose(imp[f"{key}_lo"].to_numpy(), np.percentile(sims[:, :, j], 2.5, axis=0),
                                    rtol=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["rowstd", "spectral", "economic"])
+def test_random_effects_sar_equals_joint_dense_maximum_likelihood(kind):
+    """effects="random": the alternating estimator (b, rho given phi; phi given b, rho) and its closed-form
+    information against the joint maximum over (rho, phi) of the dense likelihood and the Gaussian Fisher
+    information with Var(u) = s^2 (Q + P/phi^2) (tests/spatial_reference.dense_random_effects)."""
+    w = weights(kind, N)
+    rng = np.random.default_rng(7)
+    rho = 0.4 / np.linalg.eigvals(w).real.max()
+    x = rng.standard_normal((N, T, 2))
+    mu = 1.5 * rng.standard_normal(N)
+    y = np.linalg.inv(np.eye(N) - rho * w) @ (1.0 + x @ np.array([1.0, -0.5]) + mu[:, None]
+                                              + rng.standard_normal((N, T)))
+    res = _spec(y, x, w, "sar", "random", False).fit()
+    ref = dense_random_effects(y, x, w)
+    assert list(res.params.index) == ["const", "x1", "x2", "rho", "phi", "sigma2"]
+    assert 0.05 < res.params["phi"] < 0.95  # an interior optimum, so the comparison is of a maximum
+    np.testing.assert_allclose(res.params.to_numpy(), ref["params"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), ref["se"], rtol=1e-6)
+    assert res.loglik == pytest.approx(ref["loglik"], abs=1e-8)
