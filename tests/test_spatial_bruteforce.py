@@ -2,9 +2,12 @@
 
 Grid: SAR, SDM, SEM, SDEM, SLX x no / entity / time / two-way effects x the
 direct approach / Lee-Yu x W row-standardised, spectrally normalised,
-binary, and row-standardised with an island kept; N = 10, T = 5, data
-simulated with strong entity and time effects (so a W whose rows do not sum
-to one meets time effects that do not cancel).
+binary, economic-distance-like (asymmetric, rows and columns summing to
+different values) and row-standardised with an island kept; N = 10, T = 5,
+data simulated with strong entity and time effects (so a W whose rows do not
+sum to one meets time effects that do not cancel).  Beside it: partial
+Durbin lists, the sparse-LU path, the simulated impact draws, random
+effects, and the full cigarette panel with explicit dummy columns.
 
 References (two different likelihoods, as they should be):
 
@@ -23,8 +26,10 @@ random effects likelihood, with its Gaussian Fisher information.
 
 Checked: estimates to 1e-6, log-likelihood to 1e-6, information-matrix
 standard errors to 1e-6 (relative), the four LM tests (the reference's
-scores are central differences, so 1e-5 relative) and the LeSage-Pace
-impacts at the estimates.
+scores are central differences, so 1e-5 relative), the LeSage-Pace
+impacts at the estimates and the recovered fixed effects (the maximum
+likelihood dummy coefficients given the other estimates: OLS for lag models
+and SLX, GLS on the filtered dummies for error models).
 """
 
 from __future__ import annotations
