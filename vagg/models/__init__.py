@@ -30,6 +30,12 @@ _EXPORTS: dict[str, str] = {
     "mundlak": "vagg.models.specification",
     "SpatialPanel": "vagg.models.spatial",
     "SpatialPanelResults": "vagg.models.spatial",
+    "policy_timing": "vagg.models.did",
+    "EventStudy": "vagg.models.event_study",
+    "EventStudyResults": "vagg.models.event_study",
+    "robust_event_study": "vagg.models.event_study",
+    "bacon_decomposition": "vagg.models.bacon",
+    "BaconResult": "vagg.models.bacon",
 }
 
 __all__ = sorted(_EXPORTS)
