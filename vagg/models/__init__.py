@@ -36,6 +36,12 @@ _EXPORTS: dict[str, str] = {
     "robust_event_study": "vagg.models.event_study",
     "bacon_decomposition": "vagg.models.bacon",
     "BaconResult": "vagg.models.bacon",
+    "ModeratedMediation": "vagg.models.moderated",
+    "ModeratedMediationResults": "vagg.models.moderated",
+    "conditional_effects": "vagg.models.moderation",
+    "johnson_neyman": "vagg.models.moderation",
+    "conditional_impacts": "vagg.models.moderation",
+    "spatial_from_formula": "vagg.models.moderation",
 }
 
 __all__ = sorted(_EXPORTS)
