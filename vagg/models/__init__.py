@@ -42,6 +42,8 @@ _EXPORTS: dict[str, str] = {
     "johnson_neyman": "vagg.models.moderation",
     "conditional_impacts": "vagg.models.moderation",
     "spatial_from_formula": "vagg.models.moderation",
+    "spatial_did": "vagg.models.spatial_did",
+    "spatial_event_study": "vagg.models.spatial_did",
 }
 
 __all__ = sorted(_EXPORTS)
