@@ -59,6 +59,13 @@ def test_policy_timing_columns() -> None:
     assert out2.loc["b", "treated"].sum() == 0 and out2.loc["a", "treated"].sum() == 3
 
 
+def test_policy_timing_matches_numeric_ids_to_text_adcodes() -> None:
+    idx = pd.MultiIndex.from_product([["440100", "440300"], [2014, 2015]], names=["adcode", "year"])
+    table = pd.DataFrame({"adcode": [440100.0, 440300], "year": [2015, None]})
+    out = policy_timing(pd.DataFrame({"y": 1.0}, index=idx), table, entity="adcode", year="year")
+    assert out["treated"].tolist() == [0, 1, 0, 0] and out["cohort"].tolist() == [2015, 2015, 0, 0]
+
+
 @pytest.mark.parametrize("table, message", [
     ({"zz": 2014}, "'zz', which is not in the panel"),
     ({"a": 2014.5}, "not a whole year"),
@@ -173,6 +180,18 @@ def test_callaway_santanna_equals_means_by_hand(panel) -> None:
             atts.append((means[(g, t)] - means[(g, g - 1)]) - (means[(0, t)] - means[(0, g - 1)]))
         assert res.estimates.loc[e, "estimate"] == pytest.approx(np.mean(atts), abs=1e-10)
     assert res.pretrend["kind"] == "chi2" and res.pretrend["df"] == 3
+
+
+def test_callaway_santanna_bootstrap_is_seeded(panel) -> None:
+    one = robust_event_study(panel, "y", method="callaway-santanna", n_boot=199, seed=3)
+    two = robust_event_study(panel, "y", method="callaway-santanna", n_boot=199, seed=3)
+    analytic = robust_event_study(panel, "y", method="callaway-santanna")
+    pd.testing.assert_frame_equal(one.estimates, two.estimates)
+    np.testing.assert_allclose(one.estimates["estimate"], analytic.estimates["estimate"])
+    np.testing.assert_allclose(one.estimates["se"].dropna(), analytic.estimates["se"].dropna(), rtol=0.25)
+    assert one.cov_type.startswith("multiplier bootstrap (199")
+    with pytest.raises(vagg.SpecificationError, match="analytic"):
+        robust_event_study(panel, "y", method="imputation", n_boot=99)
 
 
 def _truth_by_event_time(df: pd.DataFrame) -> pd.Series:

@@ -282,8 +282,8 @@ def robust_event_study(
     level
         Confidence level.
     n_boot, seed
-        Multiplier-bootstrap replications clustered by city (0: analytic
-        cluster-robust standard errors) and their seed.
+        Callaway-Sant'Anna only: multiplier-bootstrap replications clustered
+        by city (0: analytic cluster-robust standard errors) and their seed.
 
     Notes
     -----
@@ -296,12 +296,17 @@ def robust_event_study(
 
     if method not in ROBUST_METHODS:
         raise SpecificationError(f"method must be one of {ROBUST_METHODS}, got {method!r}")
+    if n_boot and method == "imputation":
+        raise SpecificationError("the imputation event study uses BJS's analytic cluster-robust variance; the "
+                                 "multiplier bootstrap (n_boot) is available with method='callaway-santanna'")
     controls = list(controls)
     frame = _long_frame(data, outcome, cohort, controls)
     covariates = [f"x{j}" for j in range(len(controls))] or None
     common = {"alpha": 1 - level, "cluster": "unit", "n_bootstrap": n_boot, "seed": seed}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # diff-diff's deprecations of its own older API
+        warnings.filterwarnings("ignore", message="The inplace keyword")  # diff-diff on pandas 3
+        warnings.filterwarnings("ignore", message=r".*effect\(s\) had non-finite or zero bootstrap SE")  # the reference
         if method == "imputation":
             fit = dd.ImputationDiD(pretrends=True, **common).fit(
                 frame, outcome="y", unit="unit", time="time", first_treat="first_treat", covariates=covariates)
@@ -311,6 +316,7 @@ def robust_event_study(
                                       estimation_method=estimation, **common).fit(
                 frame, outcome="y", unit="unit", time="time", first_treat="first_treat", covariates=covariates)
         es = fit.aggregate("event_study")
+        test = fit.pretrend_test() if method == "imputation" else None
     table = es.to_dataframe().set_index("event_time")
     table.index = table.index.astype(int)
     window = (table.index >= -leads) & (table.index <= lags)
@@ -322,8 +328,7 @@ def robust_event_study(
                         "pvalue": table["p_value"].to_numpy(dtype=float)},
                        index=pd.Index(table.index, name="event_time"))
     est.loc[table["is_reference"].to_numpy(dtype=bool), ["se", "ci_low", "ci_high", "pvalue"]] = np.nan
-    if method == "imputation":
-        test = fit.pretrend_test()
+    if test is not None:
         pretrend = pd.Series({"statistic": test["f_stat"], "df": test["df"], "pvalue": test["p_value"],
                               "kind": f"F({test['df']}, BJS test on untreated observations)"})
     else:
