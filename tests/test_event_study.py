@@ -140,7 +140,7 @@ def test_event_study_refuses_bad_windows(panel) -> None:
         EventStudy(panel, "y", leads=3, reference=-3)
     with pytest.raises(vagg.DataError, match="cohort column 'wave'"):
         EventStudy(panel, "y", cohort="wave")
-    with pytest.raises(vagg.SpecificationError, match="no variation"):
+    with pytest.raises(vagg.SpecificationError, match="no variation"), pytest.warns(UserWarning, match="absorbed"):
         EventStudy(panel, "y", leads=3, lags=9).fit()
 
 
