@@ -251,6 +251,29 @@ def test_bacon_weights_sum_to_one_and_reproduce_twfe(panel) -> None:
                                         "later vs earlier treated"}
 
 
+def test_bacon_treated_vs_never_by_hand(panel) -> None:
+    """Goodman-Bacon (2021) eq. 10a and the 2x2 DID of means: s_kU = (n_k + n_U)^2 n_kU (1 - n_kU)
+    Dbar_k (1 - Dbar_k) / V^D, V^D the mean square of the two-way demeaned treatment dummy."""
+    bacon = bacon_decomposition(panel, "y")
+    d = panel["treated"].unstack().to_numpy(dtype=float)
+    dd = d - d.mean(axis=1, keepdims=True) - d.mean(axis=0, keepdims=True) + d.mean()
+    v_d = (dd ** 2).mean()
+    cohort = panel["cohort"].groupby(level=0).first()
+    n_u = (cohort == 0).mean()
+    never = panel.loc[panel["cohort"] == 0, "y"].groupby(level=1).mean()
+    rows = bacon.comparisons.set_index(["treated", "control"])
+    for g in DELTA:
+        n_k = (cohort == g).mean()
+        share = n_k / (n_k + n_u)
+        dbar = (YEARS >= g).mean()
+        weight = (n_k + n_u) ** 2 * share * (1 - share) * dbar * (1 - dbar) / v_d
+        assert rows.loc[(g, "never"), "weight"] == pytest.approx(weight, rel=1e-10)
+        treated = panel.loc[panel["cohort"] == g, "y"].groupby(level=1).mean()
+        post = YEARS >= g
+        did = (treated[post].mean() - treated[~post].mean()) - (never[post].mean() - never[~post].mean())
+        assert rows.loc[(g, "never"), "estimate"] == pytest.approx(did, abs=1e-10)
+
+
 def test_bacon_refuses_an_unbalanced_panel(panel) -> None:
     with pytest.raises(vagg.DataError, match="balanced"):
         bacon_decomposition(panel.drop(index=("c03", 2012)), "y")
