@@ -36,7 +36,7 @@ def fe_panel() -> pd.DataFrame:
 
 
 def test_formula_star_gives_centred_product(fe_panel) -> None:
-    y, exog = parse_formula("y ~ x * z + c", fe_panel)
+    _, exog = parse_formula("y ~ x * z + c", fe_panel)
     assert list(exog.columns) == ["x", "z", "c", "x:z"]
     expected = (fe_panel["x"] - fe_panel["x"].mean()) * (fe_panel["z"] - fe_panel["z"].mean())
     np.testing.assert_allclose(exog["x:z"], expected)

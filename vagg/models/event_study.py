@@ -85,11 +85,11 @@ class EventStudyResults:
 
     def __init__(self, estimates: pd.DataFrame, att: pd.Series, pretrend: pd.Series, method: str, outcome: str,
                  nobs: int, n_clusters: int, cov_type: str, reference: int | None, level: float,
-                 notes: list[str], fit: object = None) -> None:
+                 notes: list[str], fit: object = None, effects: str = "twoway") -> None:
         self.estimates, self.att, self.pretrend = estimates, att, pretrend
         self.method, self.outcome, self.nobs, self.n_clusters = method, outcome, nobs, n_clusters
         self.cov_type, self.reference, self.level, self.notes = cov_type, reference, level, notes
-        self.fit_result = fit
+        self.fit_result, self.effects = fit, effects
 
     # linearmodels shape ---------------------------------------------------------------
     @property
@@ -120,8 +120,10 @@ class EventStudyResults:
 
     @property
     def table_info(self) -> dict[str, object]:
-        return table_info(dependent=self.outcome, model=f"event study ({self.method})", entity_effects=True,
-                          time_effects=True, cov_type=self.cov_type, n_clusters=self.n_clusters, nobs=self.nobs,
+        return table_info(dependent=self.outcome, model=f"event study ({self.method})",
+                          entity_effects=self.effects in ("entity", "twoway"),
+                          time_effects=self.effects in ("time", "twoway"), cov_type=self.cov_type,
+                          n_clusters=self.n_clusters, nobs=self.nobs,
                           extra={"pre-trend test p": float(self.pretrend["pvalue"]), "ATT": float(self.att["estimate"])})
 
     @property
@@ -233,7 +235,7 @@ class EventStudy:
         g = res.n_clusters
         return EventStudyResults(est, att, pretrend, "twfe", self.outcome, res.nobs,
                                  min(g) if isinstance(g, tuple) else g, res.cov_type, self.reference, level, notes,
-                                 fit=res)
+                                 fit=res, effects=self.effects)
 
 
 def _long_frame(data: pd.DataFrame, outcome: str, cohort: str, controls: list[str]) -> pd.DataFrame:
