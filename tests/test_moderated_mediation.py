@@ -128,6 +128,13 @@ def test_conditional_values_and_reproducibility(panel) -> None:
     assert "PROCESS model 14" in one.summary and one.table_info["model"].endswith("model 14)")
 
 
+@pytest.mark.slow
+def test_joblib_gives_the_serial_draws(panel) -> None:
+    model = Mediation(panel, "y", "x", "m1", moderator="z", moderated_path="a")
+    serial, parallel = model.fit(n_boot=1200, seed=2), model.fit(n_boot=1200, seed=2, n_jobs=2)
+    np.testing.assert_array_equal(serial.draws, parallel.draws)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"moderator": "w2", "controls": ["w2"]}, "also the a control"),
     ({"moderator": "m1"}, "also the a mediator"),
