@@ -134,8 +134,25 @@ def test_conditional_sdm_impacts_against_dense(guangdong_queen) -> None:
     mean_row = conditional_impacts(res, "x", "z", data, at=[zbar], draws=0)
     plain = res.impacts(draws=0)
     assert mean_row.iloc[0]["indirect"] == pytest.approx(plain.loc["x", "indirect"], rel=1e-10)
+    # SpatialPanel.from_formula's raw product (formulaic) spans the same model when z is lagged too
+    centred = spatial_from_formula("y ~ x * z", data, guangdong_queen, model="sdm", effects="entity").fit()
+    raw = vagg.models.SpatialPanel.from_formula("y ~ x + z + x:z", data, w=guangdong_queen, model="sdm",
+                                                effects="entity").fit()
+    np.testing.assert_allclose(conditional_impacts(raw, "x", "z", data, at=[0.5, 1.5], draws=0)[
+        ["direct", "indirect"]].to_numpy(), conditional_impacts(centred, "x", "z", data, at=[0.5, 1.5], draws=0)[
+        ["direct", "indirect"]].to_numpy(), rtol=1e-5)
     # the planted moderation of the spillover (W x:z, truth 0.4) is recovered
     assert abs(res.params["W_x:z"] - 0.4) < 0.25 and abs(res.params["x:z"] - 0.5) < 0.15
+
+
+def test_raw_product_gives_the_same_conditional_effects(fe_panel) -> None:
+    centred = PanelFE.from_formula("y ~ x * z + c", fe_panel).fit()
+    raw = PanelFE.from_formula("y ~ x + z + c + x:z", fe_panel).fit()  # formulaic's uncentred product
+    pd.testing.assert_frame_equal(conditional_effects(raw, "x", "z", at=[0.0, 1.0, 2.0]),
+                                  conditional_effects(centred, "x", "z", at=[0.0, 1.0, 2.0]), atol=1e-10)
+    other = fe_panel.assign(z=2.0 * fe_panel["z"])
+    with pytest.raises(vagg.SpecificationError, match="neither the centred nor the raw product"):
+        conditional_effects(centred, "x", "z", data=other)
 
 
 def test_moderation_refusals(fe_panel) -> None:

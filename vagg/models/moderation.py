@@ -111,20 +111,46 @@ class _Linear:
         return g @ self.b, np.sqrt(np.einsum("ij,jk,ik->i", g, self.v, g))
 
 
+def _product_centre(result: Any, product: str, moderator: str, data: pd.DataFrame) -> float:
+    """The value of the moderator at which the product term vanishes, read off the fitted design.
+
+    The product column is checked against the centred product of
+    :func:`centred_product` (``x * z`` in a vagg formula) and the raw product
+    (``x:z`` in formulaic syntax); the model is refused when it is neither.
+    """
+    left, right = product.split(":")
+    spec = getattr(result, "spec", None)
+    if spec is not None:  # spatial: x is (N x T x k), rows in spec.index order
+        column = spec.x[:, :, spec.exog_names.index(product)].ravel()
+        index = spec.index
+    else:
+        model = result.model
+        column = model.x[:, model.exog_names.index(product)]
+        index = model.index
+    rows = data[[left, right]].reindex(index).to_numpy(dtype=float)
+    centred = centring_means(data, left, right)
+    for centre in (centred, (0.0, 0.0)):
+        if np.allclose(column, (rows[:, 0] - centre[0]) * (rows[:, 1] - centre[1]), rtol=1e-9, atol=1e-12):
+            return centre[(left, right).index(moderator)]
+    raise SpecificationError(f"the column {product!r} of the model is neither the centred nor the raw product of "
+                             f"{left!r} and {right!r} in the data given")
+
+
 def _linear(result: Any, x: str, moderator: str, data: pd.DataFrame | None) -> tuple[_Linear, np.ndarray]:
     product = _product_name(result.params.index, x, moderator)
     data, values = _moderator_sample(result, moderator, data)
-    left, right = product.split(":")
-    means = dict(zip((left, right), centring_means(data, left, right)))
     names = [x, product]
     b = result.params[names].to_numpy(dtype=float)
     v = result.cov.loc[names, names].to_numpy(dtype=float)
-    return _Linear(b, v, means[moderator]), values
+    return _Linear(b, v, _product_centre(result, product, moderator, data)), values
 
 
 def conditional_effects(result: PanelFEResults | Any, x: str, moderator: str, at: Sequence[float] | str | None = None,
                         data: pd.DataFrame | None = None, level: float = 0.95) -> pd.DataFrame:
     """Effect of ``x`` at values of ``moderator`` in a model with ``x * moderator``.
+
+    The product may be vagg's centred one (``x * z``) or the raw ``x:z`` of
+    formulaic; which one is read off the fitted design.
 
     Parameters
     ----------
@@ -225,7 +251,8 @@ def conditional_impacts(result: Any, x: str, moderator: str, data: pd.DataFrame,
     result
         A fitted :class:`SpatialPanel` (SDM, SAR, SLX, SDM ...) whose
         regressors include ``x`` and ``x:moderator`` (and, for Durbin models,
-        their ``W_`` lags), built by :func:`spatial_from_formula`.
+        their ``W_`` lags), built by :func:`spatial_from_formula` (centred
+        product) or ``SpatialPanel.from_formula`` with ``x:z`` (raw product).
     data
         The data the formula was evaluated on (for the centring and the values).
     at
@@ -239,8 +266,7 @@ def conditional_impacts(result: Any, x: str, moderator: str, data: pd.DataFrame,
     :meth:`SpatialPanelResults.impacts`.
     """
     product = _product_name(result.params.index, x, moderator)
-    left, right = product.split(":")
-    center = dict(zip((left, right), centring_means(data, left, right)))[moderator]
+    center = _product_centre(result, product, moderator, data)
     z0 = moderator_values(data[moderator].dropna().to_numpy(dtype=float), at)
     u = z0 - center
     spatial = result.spatial_name if result.model in ("sar", "sdm") else None
