@@ -1,4 +1,5 @@
-"""Estimators and their results: two-way fixed effects, IV, mediation, spatial panels.
+"""Estimators and their results: two-way fixed effects, IV, mediation, spatial panels,
+staggered DID and event studies (also spatial), moderation and moderated or spatial mediation.
 
 Procedures that run these estimators many times (robustness battery, placebo,
 heterogeneity, contributions, specification curve) live in :mod:`vagg.robustness`.
