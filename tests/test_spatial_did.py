@@ -10,7 +10,7 @@ from libpysal.weights import lat2W
 
 import vagg
 from vagg.models import policy_timing
-from vagg.models.spatial_did import spatial_did, spatial_event_study
+from vagg.models.spatial_did import exposure_effects, spatial_did, spatial_event_study
 
 YEARS = range(2010, 2022)
 
@@ -61,6 +61,26 @@ def test_sdm_impacts_against_dense_and_planted_spillover(lattice) -> None:
     assert abs(fit.params["rho"] - 0.3) < 0.08
     assert abs(impacts["total"] - 1.6 / 0.7) < 0.5
     assert impacts["indirect_p"] < 0.01 and impacts["indirect_se"] > 0
+
+
+def test_exposure_effects_against_dense(lattice) -> None:
+    df = _panel(lattice, rho=0.3, beta=1.0, theta=0.6, seed=1)
+    _, fit = spatial_did(df, "y", lattice, controls=["x"], draws=0)
+    table = exposure_effects(fit, draws=300, seed=1)
+    dense = lattice.full()[0]
+    n = dense.shape[0]
+    s = np.linalg.inv(np.eye(n) - fit.params["rho"] * dense) @ (
+        fit.params["treated"] * np.eye(n) + fit.params["W_treated"] * dense)
+    order = [str(i) for i in lattice.id_order]
+    d = df["treated"].unstack().loc[order].to_numpy(dtype=float)
+    effect = s @ d
+    own = np.repeat(np.diag(s)[:, None], d.shape[1], axis=1)
+    treated, exposed = d == 1, (d == 0) & (dense @ d > 0)
+    assert table.loc["direct on treated", "estimate"] == pytest.approx(own[treated].mean(), rel=1e-8)
+    assert table.loc["spillover on treated", "estimate"] == pytest.approx((effect - own)[treated].mean(), rel=1e-8)
+    assert table.loc["spillover on untreated", "estimate"] == pytest.approx(effect[exposed].mean(), rel=1e-8)
+    assert table.loc["spillover on untreated", "n"] == exposed.sum()
+    assert (table["se"] > 0).all() and (table["ci_low"] < table["estimate"]).all()
 
 
 def test_slx_direct_and_spillover_are_the_coefficients(lattice) -> None:

@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "spatial_from_formula": "vagg.models.moderation",
     "spatial_did": "vagg.models.spatial_did",
     "spatial_event_study": "vagg.models.spatial_did",
+    "exposure_effects": "vagg.models.spatial_did",
     "SpatialMediation": "vagg.models.spatial_mediation",
     "SpatialMediationResults": "vagg.models.spatial_mediation",
 }
