@@ -97,6 +97,17 @@ def test_johnson_neyman_matches_process_and_touches_zero(process_data, process_m
     assert jn.curve.shape == (201, 3) and "Johnson-Neyman" in jn.summary
 
 
+def test_johnson_neyman_without_points_in_range(process_data) -> None:
+    """PROCESS model 1 of y on x by w: significant over the whole observed range of w."""
+    res = PanelFE.from_formula("y ~ x * w", process_data, effects="none").fit(cov="unadjusted")
+    jn = johnson_neyman(res, "x", "w")
+    lo, hi = process_data["w"].min(), process_data["w"].max()
+    assert jn.observed_range == (lo, hi)
+    assert jn.significant == [(lo, hi)]
+    assert all(p < lo or p > hi for p in jn.points)
+    assert (jn.curve["ci_low"] > 0).all()
+
+
 def _sdm_panel(w, seed: int = 2):
     rng = np.random.default_rng(seed)
     ids = list(w.id_order)

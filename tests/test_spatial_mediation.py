@@ -94,6 +94,18 @@ def test_draws_equal_a_loop_over_dense_products(panel, lattice) -> None:
         np.testing.assert_allclose(res.draws.loc[r, "m"].to_numpy(), expected, rtol=1e-8)
 
 
+def test_two_mediators_add_up(panel, lattice) -> None:
+    data = panel.assign(m2=panel["m"] * 0.5 + np.random.default_rng(1).normal(size=len(panel)))
+    res = SpatialMediation(data, "y", "x", ["m", "m2"], lattice, model="slx", effects="entity").fit(draws=50)
+    for part in ("direct", "spillover", "total"):
+        assert res.indirect.loc["total", part] == pytest.approx(res.indirect.loc[["m", "m2"], part].sum(), rel=1e-12)
+    # SLX: no feedback, the mediated direct part is a b + theta_a phi tr(W^2)/N
+    pm, po = res.stages["m"].params, res.stages["outcome"].params
+    dense = lattice.full()[0]
+    expected = pm["x"] * po["m"] + pm["W_x"] * po["W_m"] * np.trace(dense @ dense) / dense.shape[0]
+    assert res.indirect.loc["m", "direct"] == pytest.approx(expected, rel=1e-8)
+
+
 def test_seeded_and_refusals(panel, lattice, result) -> None:
     again = SpatialMediation(panel, "y", "x", "m", lattice, controls=["c"], effects="entity").fit(draws=300, seed=4)
     pd.testing.assert_frame_equal(again.indirect, result.indirect)
