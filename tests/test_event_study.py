@@ -167,6 +167,7 @@ def test_imputation_equals_brute_force(panel) -> None:
     assert res.estimates.loc[-1, "estimate"] == 0.0
     assert set(res.estimates.index) == set(range(-3, 7))
     assert 0.0 < res.pretrend["pvalue"] <= 1.0 and res.method == "imputation"
+    assert res.pretrend["df"] == 2  # leads - 1 lead dummies in BJS's test
 
 
 def test_imputation_estimates_and_se_match_did_imputation(panel) -> None:

@@ -290,8 +290,9 @@ def robust_event_study(
     Notes
     -----
     Standard errors are clustered by city.  The imputation pre-trend test is
-    BJS's test 1: leads added to the regression on untreated observations, an
-    F test of their joint significance; for Callaway-Sant'Anna it is the Wald
+    BJS's test (their eq. 9): ``leads - 1`` lead dummies added to the
+    regression on untreated observations, an F test of their joint
+    significance; for Callaway-Sant'Anna it is the Wald
     test of the leads with their influence-function covariance.
     """
     import diff_diff as dd
@@ -318,7 +319,7 @@ def robust_event_study(
                                       estimation_method=estimation, **common).fit(
                 frame, outcome="y", unit="unit", time="time", first_treat="first_treat", covariates=covariates)
         es = fit.aggregate("event_study")
-        test = fit.pretrend_test() if method == "imputation" else None
+        test = fit.pretrend_test(n_leads=leads - 1) if method == "imputation" and leads > 1 else None
     table = es.to_dataframe().set_index("event_time")
     table.index = table.index.astype(int)
     window = (table.index >= -leads) & (table.index <= lags)
@@ -330,7 +331,9 @@ def robust_event_study(
                         "pvalue": table["p_value"].to_numpy(dtype=float)},
                        index=pd.Index(table.index, name="event_time"))
     est.loc[table["is_reference"].to_numpy(dtype=bool), ["se", "ci_low", "ci_high", "pvalue"]] = np.nan
-    if test is not None:
+    if method == "imputation" and test is None:
+        pretrend = _wald(np.zeros(0), np.zeros((0, 0)), None)
+    elif test is not None:
         pretrend = pd.Series({"statistic": test["f_stat"], "df": test["df"], "pvalue": test["p_value"],
                               "kind": f"F({test['df']}, BJS test on untreated observations)"})
     else:
