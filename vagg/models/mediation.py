@@ -77,7 +77,22 @@ class Mediation:
         Cluster of the stage covariances and of the block bootstrap: None for
         the entity (each row for cross-sectional data) or a column name.  With
         entity effects the clusters must contain whole entities.
+    moderator, moderated_path
+        A moderator column W makes the constructor return a
+        :class:`~vagg.models.moderated.ModeratedMediation`: the first stage
+        ("a", PROCESS model 7), the second ("b", model 14) or both ("both",
+        model 58) moderated by W; its results have ``moderated_index`` and
+        ``conditional_indirect(at=None)``.
     """
+
+    def __new__(cls, *args: Any, moderator: str | None = None, moderated_path: str = "a", **kwargs: Any) -> Any:
+        if moderator is None:
+            return super().__new__(cls)
+        from vagg.models.moderated import ModeratedMediation
+
+        base = super().__new__(cls)
+        base.__init__(*args, **kwargs)
+        return ModeratedMediation(base, moderator, moderated_path)
 
     def __init__(
         self,
@@ -89,6 +104,8 @@ class Mediation:
         effects: str = "twoway",
         serial: bool = False,
         cluster: str | None = None,
+        moderator: str | None = None,
+        moderated_path: str = "a",
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")

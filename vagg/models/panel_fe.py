@@ -72,12 +72,36 @@ def _check_effects(effects: str) -> str:
     return effects
 
 
+_PRODUCT = re.compile(r"^(\w+)\s*\*\s*(\w+)$")
+
+
+def centring_means(data: pd.DataFrame, left: str, right: str) -> tuple[float, float]:
+    """Means of two columns over the rows where both are present (the centring of ``left * right``)."""
+    both = data[[left, right]].notna().all(axis=1)
+    means = data.loc[both, [left, right]].astype(float).mean()
+    return float(means[left]), float(means[right])
+
+
+def centred_product(data: pd.DataFrame, left: str, right: str) -> pd.Series:
+    """:math:`(x - \\bar x)(z - \\bar z)`, named ``"x:z"``, means from :func:`centring_means`.
+
+    With the main effects x and z in the model, the coefficient of x is then
+    the effect of x at the mean of z (Aiken and West 1991, *Multiple
+    Regression: Testing and Interpreting Interactions*, ch. 3).
+    """
+    mean_left, mean_right = centring_means(data, left, right)
+    product = (data[left].astype(float) - mean_left) * (data[right].astype(float) - mean_right)
+    return product.rename(f"{left}:{right}")
+
+
 def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """Split ``"y ~ x1 + x2"`` into the dependent Series and regressor DataFrame.
 
-    Terms that are column names are taken as they are; other terms
-    (``np.log(x)``, ``x1:x2``) are built by formulaic.  An intercept term
-    ("1" or "0") is ignored: the effects decide whether there is a constant.
+    Terms that are column names are taken as they are; ``x * z`` (two column
+    names) gives x, z and their mean-centred product ``x:z`` (see
+    :func:`centred_product`); other terms (``np.log(x)``, ``x1:x2``) are built
+    by formulaic.  An intercept term ("1" or "0") is ignored: the effects
+    decide whether there is a constant.
     """
     if not isinstance(formula, str) or formula.count("~") != 1:
         raise SpecificationError(f"a formula needs one '~', as in 'y ~ x1 + x2'; got {formula!r}")
@@ -87,15 +111,32 @@ def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
     terms = [t.strip() for t in rhs.split("+") if t.strip() not in ("", "1", "0")]
     if not terms:
         raise SpecificationError(f"formula {formula!r} has no regressors")
-    if all(t in data.columns for t in terms):
-        return data[lhs], data[terms]
-    unknown = [t for t in terms if re.fullmatch(r"\w+", t) and t not in data.columns]
+    products: dict[str, tuple[str, str]] = {}
+    expanded: list[str] = []
+    for term in terms:
+        match = _PRODUCT.match(term)
+        if match is None:
+            expanded.append(term)
+            continue
+        pair = match.group(1), match.group(2)
+        expanded += [*pair, f"{pair[0]}:{pair[1]}"]
+        products[f"{pair[0]}:{pair[1]}"] = pair
+    expanded = list(dict.fromkeys(expanded))
+    unknown = [t for t in expanded if re.fullmatch(r"\w+", t) and t not in data.columns]
     if unknown:
         raise SpecificationError(f"regressor(s) not in the data: {', '.join(map(repr, unknown))}")
-    from formulaic import model_matrix
+    plain = [t for t in expanded if t not in products]
+    if all(t in data.columns for t in plain):
+        built = data[plain]
+    else:
+        from formulaic import model_matrix
 
-    exog = model_matrix("0 + " + " + ".join(terms), data, na_action="ignore")
-    return data[lhs], pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+        exog = model_matrix("0 + " + " + ".join(plain), data, na_action="ignore")
+        built = pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+    if not products:
+        return data[lhs], built
+    parts = [centred_product(data, *pair) for pair in products.values()]
+    return data[lhs], pd.concat([built, *parts], axis=1)
 
 
 def _cross_section_index(index: pd.Index) -> pd.MultiIndex:
