@@ -131,19 +131,17 @@ def read_panel(
                             notes=notes)
 
 
-def _check_roles(ids: pd.Series, years: pd.Series, entity: str, time: str, source: str) -> None:
-    """Refuse an entity and a time column given the wrong way round."""
-    lo, hi = _PLAUSIBLE_YEARS
-    implausible = (years < lo) | (years > hi)
-    if not implausible.any():
+def _check_roles(ids: pd.Series, times: pd.Series, entity: str, time: str, source: str) -> None:
+    """Refuse an entity and a time column given the wrong way round (ids all years, times not)."""
+    as_years = pd.to_numeric(ids, errors="coerce")
+    if not as_years.between(*_PLAUSIBLE_YEARS).all():
         return
-    as_year = pd.to_numeric(ids, errors="coerce")
-    if as_year.between(lo, hi).all():
-        raise DataError(f"in {source} the entity column {entity!r} holds years ({as_year.iloc[0]:.0f}, ...) and the "
-                        f"time column {time!r} holds ids ({years[implausible].iloc[0]}, ...): the panel is indexed "
-                        "(time, entity); pass entity and time the other way round")
-    shown = sorted({int(v) for v in years[implausible]})
-    raise DataError(f"time column {time!r} in {source} holds values that are not years: {_listing(shown)}")
+    numeric = pd.to_numeric(times.map(lambda v: str(v).strip()), errors="coerce")
+    if numeric.between(*_PLAUSIBLE_YEARS).all():
+        return
+    raise DataError(f"in {source} the entity column {entity!r} holds years ({ids.iloc[0]}, ...) and the time column "
+                    f"{time!r} does not ({times.iloc[0]!r}, ...): the panel is indexed (time, entity); pass entity "
+                    "and time the other way round")
 
 
 def panel_from_frame(
@@ -180,8 +178,8 @@ def panel_from_frame(
                 raise DataError(f"{source} has province or national total rows, not cities: {where}")
             notes.append(f"{int(mask.sum())} province or national total row(s) dropped: {where}")
             raw, ids, rows = raw.loc[~mask].reset_index(drop=True), ids[~mask].reset_index(drop=True), rows[~mask]
+    _check_roles(ids, raw[time], entity, time, source)
     years = parse_years(raw[time], rows, time)
-    _check_roles(ids, years, entity, time, source)
     frame = raw.drop(columns=[entity, time])
     frame.index = pd.MultiIndex.from_arrays([ids.astype(str).to_numpy(), years.to_numpy()], names=[entity, time])
     dup = frame.index.duplicated(keep=False)
