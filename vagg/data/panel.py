@@ -31,6 +31,9 @@ from vagg.data.readers import (
 _listing = listing
 
 _PLAUSIBLE_YEARS = (1900, 2100)
+#: what to tell a user whose panel has gaps where a method needs a balanced one
+BALANCE_HINT = ('fill the gaps with the missing-data policy "interpolate" or drop the incomplete cities with '
+                '"drop-cities" ([data] missing in the config, vagg.data.apply_missing_policy in Python)')
 
 
 def _read_raw(path: Path, sheet: str | int | None, entity: str, time: str, header_row: int | None,
@@ -296,7 +299,8 @@ def validate_panel(
         gaps = missing_city_years(df)
         if gaps:
             shown = [f"({e}, {t})" for e, t in gaps]
-            raise DataError(f"the panel is unbalanced; missing city-years: {_listing(shown)}")
+            raise DataError(f"the panel is unbalanced; missing city-years: {_listing(shown)}; this method needs a "
+                            f"balanced panel: {BALANCE_HINT}")
     return df.sort_index()
 
 
