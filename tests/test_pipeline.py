@@ -27,7 +27,7 @@ def test_demo_writes_every_manifest_file(demo_run):
     assert manifest["simulated"] is True and manifest["seed"] == 0
     for name in manifest["files"]:
         assert (demo_run / name).is_file(), name
-    for stage in ("baseline two-way FE", "mediation", "spatial Durbin", "robustness", "specification curve"):
+    for stage in ("baseline FE", "mediation", "spatial Durbin", "robustness", "specification curve"):
         assert stage in manifest["timings"]
     for fmt in ("csv", "md", "tex", "html"):
         assert f"tables/baseline_fe.{fmt}" in manifest["files"]
