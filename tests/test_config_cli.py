@@ -65,3 +65,78 @@ def test_help_lists_commands():
     assert result.exit_code == 0
     for command in ("demo", "run", "validate", "init"):
         assert command in result.output
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("bootstrap_draws = 1000", "bootstrap_draws = 0", "run.bootstrap_draws must be >= 1, got 0"),
+        ("impact_draws = 1000", "impact_draws = -5", "run.impact_draws must be >= 1, got -5"),
+        ("placebo_draws = 500", "placebo_draws = 0", "robustness.placebo_draws must be >= 1"),
+        ("seed = 0 ", "seed = -1 ", "run.seed must be >= 0, got -1"),
+        ("seed = 0 ", "seed = 1.5 ", "run.seed must be int, got 1.5"),
+        ('formats = ["csv"', 'formats = ["cvs"', "output.formats: unknown format 'cvs'"),
+        ('missing = "refuse"', 'missing = "interpolated"',
+         "data.missing = 'interpolated' is not one of refuse, drop-rows, drop-cities, interpolate (did you mean "
+         "'interpolate'?)"),
+        ('measure = "coupling_coordination"', 'measure = "coupling"', "outcome.measure = 'coupling' is not one of"),
+        ('controls = ["gdp_per_capita"', 'controls = [1, "gdp_per_capita"', "model.controls must list str values"),
+        ('system = "indicators.toml"', 'system = "mine.toml"', "index.system: indicator-system file not found"),
+        ('name = "synergy"', 'name = "va_index"', "index.name and outcome.name are both 'va_index'"),
+    ],
+)
+def test_config_values_out_of_range_fail_by_key(starter, old, new, fragment):
+    config = starter / "analysis.toml"
+    _edit(config, old, new)
+    with pytest.raises(vagg.SpecificationError) as info:
+        load_config(config)
+    assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ('controls = ["gdp_per_capita"', 'controls = ["gdp_per_capta"',
+         "model.controls[0]: column 'gdp_per_capta' is not in the data; did you mean 'gdp_per_capita'?"),
+        ("mediators = []", 'mediators = ["financial_dept"]',
+         "model.mediators[0]: column 'financial_dept' is not in the data"),
+        ('group = "region"', 'group = "regoin"', "data.group: column 'regoin' is not in the data; did you mean "
+                                                 "'region'?"),
+        ('name = "name_en"', 'name = "city_name"', "data.name: column 'city_name' is not in the data"),
+        ('# column = "my_index"', 'column = "my_idx"', "index.column: column 'my_idx' is not in the data"),
+        ('name = "va_index"', 'name = "gdp"', "the data already have a column 'gdp'"),
+    ],
+)
+def test_config_columns_checked_before_any_stage(starter, old, new, fragment):
+    from vagg.pipeline import prepare_panel
+
+    config = starter / "analysis.toml"
+    _edit(config, old, new)
+    with pytest.raises(vagg.SpecificationError) as info:
+        prepare_panel(load_config(config))
+    assert fragment in str(info.value)
+    result = CliRunner().invoke(main, ["run", str(config), "--quiet", "--out", str(starter / "out")])
+    assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output
+    assert not (starter / "out").exists()  # refused before any stage or output
+
+
+def test_init_writes_the_indicator_system_it_names(starter):
+    from vagg.mechanisms.indicators import IndicatorSystem
+
+    config = load_config(starter / "analysis.toml")
+    assert config["index"]["system"] == str((starter / "indicators.toml").resolve())
+    assert IndicatorSystem.from_toml(starter / "indicators.toml") == IndicatorSystem.default()
+
+
+def test_paths_resolve_against_the_config_folder_and_gbk_configs(starter, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = (starter / "analysis.toml").read_text(encoding="utf-8").replace('dir = "vagg-output"', 'dir = "结果"')
+    (starter / "analysis.toml").write_text("# 分析配置\n" + text, encoding="gbk")
+    (starter / "indicators.toml").write_text("# 指标体系\n" + (starter / "indicators.toml").read_text(),
+                                            encoding="gb18030")
+    config = load_config(starter / "analysis.toml")
+    assert config["output"]["dir"] == str((starter / "结果").resolve())
+    assert config["data"]["path"] == str((starter / "panel.csv").resolve())
+    from vagg.mechanisms.indicators import IndicatorSystem
+
+    assert IndicatorSystem.from_toml(config["index"]["system"]).columns == IndicatorSystem.default().columns
