@@ -309,7 +309,6 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
     """
     from vagg import evolution, models
     from vagg import robustness as checks
-    from vagg.data import load_guangdong
     from vagg.mechanisms import audit_ranking, flow_networks, index_table
 
     plan = plan or plan_run(panel, config)
@@ -321,7 +320,7 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
     group = plan["group"]
     panel, built = stages.run("index, outcomes and mediators", build_variables, panel, config, plan)
     res: dict[str, Any] = {"panel": panel, "built": built, "x": x, "y": y, "controls": controls,
-                           "mediators": mediators, "group": group, "gdf": load_guangdong(),
+                           "mediators": mediators, "group": group, "gdf": _geography(panel, plan["geography"]),
                            "skipped": list(plan["skipped"]), "notes": [], "geography": plan["geography"]}
     outcomes = [y] + (["construction_index"] if plan["construction"] else [])
     w = _weights(config["model"]["weights"], panel) if plan["geography"] else None
@@ -443,6 +442,7 @@ def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any],
 
     panel = _read(config)
     plan = plan_run(panel, config)
+    plan["names"] = _names(panel, plan["name"])
     data = config["data"]
     numeric = [c for c in plan["used"] if pd.api.types.is_numeric_dtype(panel[c])]
     text = [c for c in plan["used"] if c not in numeric]
@@ -500,8 +500,7 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
             from vagg.report.assemble import build_report
 
             results = run_stages(panel, config, stages, plan)
-            results["data_notes"] = list(panel.attrs.get("notes", [])) + missing.lines()
-            results["names"] = _names(panel, plan["name"])
+            results["data_notes"] = list(panel.attrs.get("notes", [])) + missing.lines(plan["names"])
             report = stages.run("report", build_report, results, output, simulated)
         results["panel"].to_csv(tmp / "panel.csv")
         report.write(tmp / "report.html")
@@ -516,11 +515,31 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
             "missing": missing.to_dict(),
             "skipped": results["skipped"],
             "notes": results["notes"],
+            "samples": _samples(results),
         }
         manifest["files"] = {**checksums(tmp), "manifest.json": None}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         folder.commit()
     return manifest
+
+
+def _geography(panel: pd.DataFrame, known: bool):
+    """The bundled boundaries of the panel's cities (all of them when the cities are not Guangdong's)."""
+    from vagg.data import load_guangdong
+
+    gdf = load_guangdong()
+    ids = [str(e) for e in panel.index.get_level_values(0).unique()]
+    return gdf.loc[[i for i in gdf.index if i in ids]] if known else gdf
+
+
+def _samples(results: dict[str, Any]) -> dict[str, list[int]]:
+    """Observations of every estimated model, by stage: one sample for the whole run."""
+    out = {"panel": [len(results["panel"])], "baseline": [f.nobs for f in results["baseline"]["fits"]]}
+    if "mediation" in results:
+        out["mediation"] = [m.nobs for m in results["mediation"].values()]
+    if "spatial" in results:
+        out["spatial"] = [f.nobs for f in results["spatial"]["fits"]]
+    return out
 
 
 def _names(panel: pd.DataFrame, column: str | None) -> dict[str, str]:

@@ -80,11 +80,13 @@ class MissingReport:
             "share_filled": {k: float(v) for k, v in self.share_filled.items()},
         }
 
-    def lines(self) -> list[str]:
-        """One sentence per action, for the report."""
+    def lines(self, names: dict[str, str] | None = None) -> list[str]:
+        """One sentence per action, for the report; ``names`` maps ids to display names."""
+        names = names or {}
         out = [f"missing-data policy: {self.policy}"]
         if self.dropped_cities:
-            out.append(f"dropped {len(self.dropped_cities)} cities: {', '.join(self.dropped_cities)}")
+            shown = [f"{c} ({names[c]})" if c in names else c for c in self.dropped_cities]
+            out.append(f"dropped {len(self.dropped_cities)} cities: {', '.join(shown)}")
         if self.dropped_city_years:
             out.append(f"dropped {len(self.dropped_city_years)} city-years: "
                        + ", ".join(f"({e}, {t})" for e, t in self.dropped_city_years))
