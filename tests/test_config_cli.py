@@ -140,3 +140,32 @@ def test_paths_resolve_against_the_config_folder_and_gbk_configs(starter, tmp_pa
     from vagg.mechanisms.indicators import IndicatorSystem
 
     assert IndicatorSystem.from_toml(config["index"]["system"]).columns == IndicatorSystem.default().columns
+
+
+def test_only_columns_the_run_uses_are_refused(starter):
+    import pandas as pd
+
+    from vagg.pipeline import prepare_panel
+
+    frame = pd.read_csv(starter / "panel.csv", dtype=str)
+    frame["notes_col"] = "1"
+    frame.loc[3, "notes_col"] = "see footnote"  # an unused column with stray text: kept as text, noted
+    frame.to_csv(starter / "panel.csv", index=False)
+    panel, plan, missing = prepare_panel(load_config(starter / "analysis.toml"))
+    assert "notes_col" in panel.attrs["text_columns"] and "notes_col" not in plan["used"]
+    assert any("left as text" in n and "'see footnote'" in n for n in panel.attrs["notes"])
+    frame.loc[5, "fdi_gdp"] = "abc"  # a control: refused, naming the cell
+    frame.to_csv(starter / "panel.csv", index=False)
+    with pytest.raises(vagg.DataError, match=r"'fdi_gdp' holds text.*'abc' at entity 440100, year 2016 \(row 7\)"):
+        prepare_panel(load_config(starter / "analysis.toml"))
+
+
+def test_validate_prints_repairs_and_text_columns(tmp_path):
+    path = tmp_path / "yearbook.csv"
+    path.write_text("广东统计年鉴,,,\nadcode,year,gdp,name\n,,亿元,\n440100,2011年,\"7,596.2\",广州\n"
+                    "440100,2012年,n.a.,广州\n440000,2011年,9,广东省\n", encoding="gbk")
+    result = CliRunner().invoke(main, ["validate", str(path), "--entity", "adcode", "--time", "year"])
+    assert result.exit_code == 0, result.output
+    for fragment in ("entities: 1", "text columns (not analysed as numbers): name", "note: header found in row 2",
+                     "read as GB18030", "units", "total row(s) dropped", "gdp: 1"):
+        assert fragment in result.output, (fragment, result.output)

@@ -427,7 +427,7 @@ def _read(config: dict[str, Any]) -> pd.DataFrame:
     data = config["data"]
     return read_panel(data["path"], data["entity"], data["time"], sheet=data["sheet"],
                       header_row=data["header_row"], skip_rows=data["skip_rows"], na_values=data["na_values"],
-                      totals=data["totals"])
+                      totals=data["totals"], strict=False)
 
 
 def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], Any]:
@@ -443,11 +443,14 @@ def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any],
     panel = _read(config)
     plan = plan_run(panel, config)
     plan["names"] = _names(panel, plan["name"])
+    if config["model"]["weights"] == "economic" and "gdp_per_capita" not in panel.columns:
+        raise SpecificationError("config key model.weights = 'economic' needs a gdp_per_capita column")
     data = config["data"]
     numeric = [c for c in plan["used"] if pd.api.types.is_numeric_dtype(panel[c])]
     text = [c for c in plan["used"] if c not in numeric]
     if text:
-        raise DataError(f"column(s) {', '.join(text)} used by the run hold text, not numbers")
+        faults = panel.attrs.get("faults", {})
+        raise DataError(faults.get(text[0]) or f"column(s) {', '.join(text)} used by the run hold text, not numbers")
     panel, report = apply_missing_policy(panel, numeric, data["missing"], extrapolate=data["extrapolate"])
     if plan["group"] and panel[plan["group"]].isna().any():
         where = panel.index[panel[plan["group"]].isna().to_numpy()]

@@ -61,6 +61,7 @@ def read_panel(
     skip_rows: Iterable[int] = (),
     na_values: Iterable[str] = (),
     totals: str = "drop",
+    strict: bool = True,
 ) -> pd.DataFrame:
     """Read a city-year panel from csv, xlsx, xls, Stata dta or parquet, as yearbooks write them.
 
@@ -87,6 +88,10 @@ def read_panel(
     totals
         ``"drop"`` (default) drops rows that look like province or national
         totals with a note; ``"refuse"`` raises; ``"keep"`` keeps them.
+    strict
+        Refuse stray text in any numeric column (default).  With False such a
+        column is kept as text and its fault is kept in ``df.attrs["faults"]``
+        (column -> message): the pipeline refuses only the columns a run uses.
 
     Returns
     -------
@@ -131,7 +136,7 @@ def read_panel(
     if raw.empty:
         raise DataError(f"data file has no rows: {path}")
     return panel_from_frame(raw, entity, time, source=str(path), rows=rows, na_values=na_values, totals=totals,
-                            notes=notes)
+                            notes=notes, strict=strict)
 
 
 def _check_roles(ids: pd.Series, times: pd.Series, entity: str, time: str, source: str) -> None:
@@ -157,6 +162,7 @@ def panel_from_frame(
     na_values: Iterable[str] = (),
     totals: str = "drop",
     notes: list[str] | None = None,
+    strict: bool = True,
 ) -> pd.DataFrame:
     """Index a flat DataFrame by (entity, time) with the checks and repairs of :func:`read_panel`."""
     if totals not in ("drop", "refuse", "keep"):
@@ -189,7 +195,7 @@ def panel_from_frame(
     if dup.any():
         pairs = sorted({f"({e}, {t})" for e, t in frame.index[dup]})
         raise DataError(f"duplicate (entity, time) pairs in {source}: {_listing(pairs)}")
-    frame, more = coerce_numeric(frame, rows, na_values)
+    frame, more, faults = coerce_numeric(frame, rows, na_values, strict=strict)
     notes += more
     check_finite(frame)
     frame = frame.sort_index()
@@ -198,6 +204,7 @@ def panel_from_frame(
     frame.attrs["source"] = source
     frame.attrs["notes"] = notes
     frame.attrs["text_columns"] = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    frame.attrs["faults"] = faults
     return frame
 
 

@@ -247,8 +247,8 @@ def parse_years(values: pd.Series, rows: pd.Index, time: str) -> pd.Series:
     return matched.astype(np.int64)
 
 
-def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = ()) -> tuple[pd.DataFrame,
-                                                                                             list[str]]:
+def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = (),
+                   strict: bool = True) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     """Turn text columns that hold numbers into floats, refusing stray text.
 
     Each cell is folded (NFKC), placeholders become missing, thousands
@@ -257,9 +257,13 @@ def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = 
     that does not is an error naming the column, value, entity, year and row.
     Columns without any number (names, region labels) stay text.  A column
     that mixes percentages and plain numbers is refused (its scale is unclear).
+    With ``strict=False`` such faulty columns are kept as text instead, and
+    the third return value maps each to the error it would have raised (so a
+    caller can refuse only the columns it uses).
     """
     out = df.copy()
     notes: list[str] = []
+    faults: dict[str, str] = {}
     missing = [*NA_TOKENS, *(_fold(str(v)) for v in na_values)]
     entities = df.index.get_level_values(0)
     years = df.index.get_level_values(1)
@@ -280,16 +284,23 @@ def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = 
             if absent.all():
                 out[column] = np.full(len(series), np.nan)
             continue
+        fault = None
+        plain = ~absent & ~percent
         if not ok.all():
             shown = [f"{series.iloc[i]!r} at entity {entities[i]}, year {years[i]} (row {rows[i]})"
                      for i in np.flatnonzero(~ok)]
-            raise DataError(f"column {column!r} holds text where numbers are expected: {listing(shown)}; "
-                            "fix these cells or name the placeholder in na_values")
-        plain = ~absent & ~percent
-        if percent.any() and plain.any():
+            fault = (f"column {column!r} holds text where numbers are expected: {listing(shown)}; "
+                     "fix these cells or name the placeholder in na_values")
+        elif percent.any() and plain.any():
             i, j = np.flatnonzero(percent)[0], np.flatnonzero(plain)[0]
-            raise DataError(f"column {column!r} mixes percentages ({series.iloc[i]!r}, row {rows[i]}) and plain "
-                            f"numbers ({series.iloc[j]!r}, row {rows[j]}); write it on one scale")
+            fault = (f"column {column!r} mixes percentages ({series.iloc[i]!r}, row {rows[i]}) and plain "
+                     f"numbers ({series.iloc[j]!r}, row {rows[j]}); write it on one scale")
+        if fault is not None:
+            if strict:
+                raise DataError(fault)
+            faults[str(column)] = fault
+            notes.append(f"left as text: {fault}")
+            continue
         if percent.any():
             parsed = np.where(percent, parsed / 100.0, parsed)
             notes.append(f"column {column!r}: {int(percent.sum())} percentage(s) such as {series[percent].iloc[0]!r} "
@@ -297,7 +308,7 @@ def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = 
         if thousands.any():
             notes.append(f"column {column!r}: thousands separators removed from {int(thousands.sum())} cell(s)")
         out[column] = parsed
-    return out, notes
+    return out, notes, faults
 
 
 #: names of aggregate rows (province, nation, totals) in a yearbook table
