@@ -188,3 +188,20 @@ def test_own_columns_and_missing_inputs_skip_stages_with_notes(tmp_path):
     assert analysed["my_index"].equals(own.drop(index="440200", level=0)["my_index"])  # never overwritten
     html = (out / "report.html").read_text()
     assert "dropped 1 cities: 440200 (Shaoguan)" in html and "skipped: construction outcomes" in html
+
+
+@pytest.mark.slow
+def test_drop_rows_keeps_one_sample_and_skips_balanced_only_stages(tmp_path):
+    panel = vagg.data.load_demo_panel()
+    panel.loc[("440100", 2015), "gdp_per_capita"] = np.nan
+    panel.loc[("440300", 2012), "fdi_gdp"] = np.nan
+    config_path = _study(tmp_path, panel, **{'missing = "refuse"': 'missing = "drop-rows"',
+                                             "variants = []": 'variants = ["sample"]'})
+    result = CliRunner().invoke(main, ["run", str(config_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "vagg-output" / "manifest.json").read_text())
+    assert manifest["missing"]["dropped_city_years"] == [["440100", 2015], ["440300", 2012]]
+    assert all(n == 208 for stage in manifest["samples"].values() for n in stage), manifest["samples"]
+    assert "spatial" not in manifest["samples"]
+    skipped = " ".join(manifest["skipped"])
+    assert "spatial Durbin model: they need a balanced panel" in skipped and '"interpolate"' in skipped

@@ -323,7 +323,7 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
                            "mediators": mediators, "group": group, "gdf": _geography(panel, plan["geography"]),
                            "skipped": list(plan["skipped"]), "notes": [], "geography": plan["geography"]}
     outcomes = [y] + (["construction_index"] if plan["construction"] else [])
-    w = _weights(config["model"]["weights"], panel) if plan["geography"] else None
+    w = _weights(config["model"]["weights"], panel) if plan["geography"] and plan.get("balanced", True) else None
     years = sorted(panel.index.get_level_values(1).unique())
     shown_years = [years[0], years[len(years) // 2], years[-1]] if len(years) >= 3 else years
     if plan["table1"]:
@@ -397,7 +397,8 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
                         drop=tuple(e for e in ("440100", "440300") if e in panel.index.get_level_values(0)),
                         instrument=INSTRUMENT if plan["instrument"] else None)}
         return checks.robustness(panel, base, select_variants(variants, config["robustness"]["variants"]),
-                                 placebo=config["robustness"]["placebo_draws"], seed=seed)
+                                 placebo=config["robustness"]["placebo_draws"] if plan.get("balanced", True) else 0,
+                                 seed=seed)
 
     res["robustness"] = stages.run("robustness", battery)
     if group is not None:
@@ -456,10 +457,12 @@ def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any],
         where = panel.index[panel[plan["group"]].isna().to_numpy()]
         raise DataError(f"group column {plan['group']!r} is empty at {', '.join(map(str, list(where)[:10]))}")
     gaps = missing_city_years(panel)
+    plan["balanced"] = not gaps
     if gaps:
         shown = ", ".join(f"({e}, {t})" for e, t in gaps[:10])
-        raise DataError(f"missing = {data['missing']!r} leaves the panel unbalanced ({shown}); the evolution, "
-                        f"placebo and spatial stages need a balanced panel: {BALANCE_HINT}")
+        plan["skipped"].append(f"Moran's I, LISA, the placebo test and the spatial Durbin model: they need a "
+                               f"balanced panel and missing = {data['missing']!r} leaves gaps ({shown}); "
+                               f"{BALANCE_HINT}")
     return panel, plan, report
 
 
