@@ -104,6 +104,7 @@ def test_header_row_skip_rows_and_na_values(tmp_path):
 
 FAULTS = {
     "header not found": ("Table 3-1,,\ncity code,yr,x\n440100,2011,1\n", {}, "entity column 'adcode' not found"),
+    "misspelt id column": ("adcod,year,x\n440100,2011,1\n", {}, "columns are adcod, year, x; did you mean 'adcod'?"),
     "header row outside": (HEADER + TAIL, {"header_row": 40}, "header_row=40 is outside"),
     "mixed percent and plain": ("adcode,year,x\n440100,2011,44%\n440100,2012,0.5\n", {},
                                 "'x' mixes percentages ('44%', row 2) and plain numbers ('0.5', row 3)"),
@@ -140,3 +141,12 @@ def test_panel_indexed_time_entity_is_refused():
     with pytest.raises(vagg.DataError, match=r"indexed \(time, entity\)"):
         vagg.models.PanelFE.from_formula("x ~ w", df.set_index(["year", "adcode"]).assign(w=[1.0, 3, 2, 5])).fit()
     check_panel_index(df.set_index(["adcode", "year"]))
+
+
+def test_province_level_cities_are_not_totals(tmp_path):
+    path = tmp_path / "china.csv"
+    path.write_text("adcode,year,x,province\n110000,2011,1,北京市\n310000,2011,2,上海市\n440100,2011,3,广东省\n"
+                    "440300,2011,4,广东省\n440000,2011,9,广东省\n", encoding="utf-8")
+    df = read_panel(path, "adcode", "year")
+    assert df.index.get_level_values(0).tolist() == ["110000", "310000", "440100", "440300"]
+    assert df.attrs["notes"] == ["1 province or national total row(s) dropped: rows 6 (id '440000')"]

@@ -208,6 +208,8 @@ def plan_run(panel: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
                 need(f"model.mediators[{i}]", mediator)
             if mediator in present:
                 used.append(mediator)
+            elif mediator in DEFAULT_MEDIATORS:
+                used += list(INTENSITY_INPUTS)
         plan["mediators"] = list(model["mediators"])
     elif plan["intensities"]:
         plan["mediators"] = list(DEFAULT_MEDIATORS)
@@ -245,13 +247,20 @@ def build_variables(panel: pd.DataFrame, config: dict[str, Any],
                     plan: dict[str, Any] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Index, dimension sub-indices, synergy and construction outcomes, network mediators.
 
-    ``plan`` (:func:`plan_run`) says which of them the data allow; without it all are built.
+    ``plan`` (:func:`plan_run`) says which of them the data allow; without it, those whose input
+    columns the panel has are built.
     """
     from vagg.mechanisms import (coagglomeration, composite_index, coupling_coordination, network_mediators,
                                  synergy_outcome)
 
-    plan = plan or {"build_index": True, "build_outcome": True, "construction": True, "flows": True,
-                    "intensities": True, "instrument": True}
+    if plan is None:
+        from vagg.mechanisms.indicators import as_system
+
+        present = set(panel.columns)
+        plan = {"build_index": True, "build_outcome": True, "flows": present.issuperset(FLOW_INPUTS),
+                "construction": present.issuperset([*as_system("construction").columns, *CONSTRUCTION_EXTRA]),
+                "intensities": present.issuperset(INTENSITY_INPUTS),
+                "instrument": present.issuperset(INSTRUMENT_INPUTS)}
     panel = panel.copy()
     idx = config["index"]
     built: dict[str, Any] = {"index": None, "construction": None, "synergy": None, "dimensions": []}

@@ -8,6 +8,7 @@ with a message that names the column, entity, year or row at fault.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -172,8 +173,10 @@ def panel_from_frame(
     raw.columns = [str(c) for c in raw.columns]
     for role, column in (("entity", entity), ("time", time)):
         if column not in raw.columns:
-            raise DataError(f"{role} column {column!r} not found in {source}; columns are {_listing(list(raw.columns))}"
-                            "; if the header is not the first row pass header_row=")
+            close = difflib.get_close_matches(column, list(raw.columns), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "; if the header is not the first row pass header_row="
+            raise DataError(f"{role} column {column!r} not found in {source}; columns are "
+                            f"{_listing(list(raw.columns))}{hint}")
     # Rows are reported as the file's line numbers (header is line 1).
     rows = pd.Index(np.arange(len(raw)) + 2) if rows is None else pd.Index(rows)
     ids = normalise_ids(raw[entity])

@@ -7,7 +7,7 @@ naming the cell:
 
 - encodings: UTF-8 (with or without BOM), else GB18030 (a superset of GBK and
   GB2312), for data files and for TOML configs (:func:`read_text`);
-- formats: csv, xlsx, legacy xls (``xlrd``), an HTML table saved as ``.xls``,
+- formats: csv, xlsx, legacy xls (``python-calamine``), an HTML table saved as ``.xls``,
   Stata dta, parquet;
 - layout: title rows and merged group-label rows above the header are found
   by locating the row that names the entity and time columns (or given by
@@ -109,7 +109,7 @@ def read_grid(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame,
                 grid = pd.concat([grid.columns.to_frame().T.reset_index(drop=True), grid], ignore_index=True)
                 grid.columns = range(grid.shape[1])
             return grid.astype(object), notes
-        engine = "xlrd" if kind == "xls" else "openpyxl"
+        engine = "calamine" if kind == "xls" else "openpyxl"
         return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0, engine=engine), notes
     if suffix == ".xlsx":
         return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0), notes
@@ -315,15 +315,17 @@ def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = 
 _TOTAL_WORDS = (r"全省|全国|全市|全区|合计|总计|共计|小计|总体|全省合计|全国合计|地区合计|"
                 r"total|totals|grand total|sum|national|nationwide|all cities|.{0,8}(合计|总计|小计)")
 _TOTAL_NAME = re.compile(rf"^({_TOTAL_WORDS})$", re.IGNORECASE)
-#: an id that is a province name, or an adcode ending in 0000 (a province; 100000 the nation)
-_TOTAL_ID = re.compile(rf"^(\d{{2}}0000|.{{1,8}}省|{_TOTAL_WORDS})$", re.IGNORECASE)
+#: an id that is a province name, or an adcode ending in 0000 (a province; 100000 the nation), except the
+#: province-level cities Beijing, Tianjin, Shanghai, Chongqing (110000, 120000, 310000, 500000) and Taiwan,
+#: Hong Kong, Macao (710000, 810000, 820000), which city panels hold as cities
+_TOTAL_ID = re.compile(rf"^((?!11|12|31|50|71|81|82)\d{{2}}0000|.{{1,8}}省|{_TOTAL_WORDS})$", re.IGNORECASE)
 
 
 def total_rows(ids: pd.Series, frame: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Rows that look like province or national totals, and why.
 
-    An id that is an adcode ending in 0000 (a province, 100000 the nation) or a
-    province name (广东省), or an id or text cell that reads 全省, 全国, 合计,
+    An id that is an adcode ending in 0000 (a province, 100000 the nation; not
+    the province-level cities such as Beijing, 110000) or a province name (广东省), or an id or text cell that reads 全省, 全国, 合计,
     总计, "Total" and the like.  A text column in which most rows match (a
     province column of an all-China panel) is not read as totals.
     """
