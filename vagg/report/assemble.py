@@ -27,7 +27,7 @@ def _summary(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def build_report(res: dict[str, Any], output: Any, simulated: bool) -> Report:
     """The report of one pipeline run; tables and figures are written through ``output``."""
-    panel, x, y, group, gdf = res["panel"], res["x"], res["y"], res["group"], res["gdf"]
+    panel, x, y, gdf = res["panel"], res["x"], res["y"], res["gdf"]
     controls, built = res["controls"], res["built"]
     report = Report(title="Virtual agglomeration and regional industrial synergy", simulated=simulated,
                     intro=f"{panel.index.get_level_values(0).nunique()} cities, "
