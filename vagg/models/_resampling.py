@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from vagg._errors import SpecificationError
+
 #: replications per chunk; fixed so results do not depend on the worker count
 CHUNK = 1000
 
@@ -59,6 +61,8 @@ def run_chunks(
     progress
         Show a tqdm bar; None shows it when there are more than 5 chunks.
     """
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise SpecificationError(f"the number of {desc} draws must be a positive integer, got {n_draws!r}")
     sizes = chunk_sizes(n_draws)
     seqs = np.random.SeedSequence(seed).spawn(len(sizes))
     show = len(sizes) > 5 if progress is None else bool(progress)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
+from vagg._errors import SpecificationError
 from vagg.models._results import table_info
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.impacts import impact_table
@@ -160,6 +161,9 @@ class SpatialPanelResults:
         sub = [key for key, ok in zip(keys, present) if ok]
         cov[np.ix_(present, present)] = self.cov.loc[sub, sub].to_numpy()
         rho = self.rho if self.model in ("sar", "sdm") else 0.0
+        if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 0 or draws == 1:
+            raise SpecificationError(f"impacts(draws=...) must be 0 (point estimates only) or an integer >= 2, "
+                                     f"got {draws!r}")
         return impact_table(names, beta, theta, rho, cov, self.spec.operator, draws, seed, method)
 
     def hausman(self, other: SpatialPanelResults) -> pd.Series:
