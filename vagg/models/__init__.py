@@ -30,6 +30,8 @@ _EXPORTS: dict[str, str] = {
     "mundlak": "vagg.models.specification",
     "SpatialPanel": "vagg.models.spatial",
     "SpatialPanelResults": "vagg.models.spatial",
+    "PanelThreshold": "vagg.models.threshold",
+    "PanelThresholdResults": "vagg.models.threshold",
 }
 
 __all__ = sorted(_EXPORTS)
