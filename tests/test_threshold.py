@@ -168,3 +168,42 @@ def test_refusals_name_the_fault():
                                     threshold="q", regime="x")
     with pytest.raises(vagg.SpecificationError, match="effects"):
         PanelThreshold.from_formula("y ~ x + z", d, threshold="q", regime="x", effects="time")
+
+
+def test_matches_pyxthreg_on_its_bundled_panel():
+    """Peer: pyxthreg 0.0.3 (PyPI; replicates Stata's xthreg, Wang 2015) on its model_1.dta, exhaustive grid."""
+    import pyxthreg
+    from pyxthreg.load_data import load_dataset
+
+    d = load_dataset("model_1.dta")
+    peer = pyxthreg.ThresholdPanel(d, dep="y", rx=["rx1"], qx="q", indep=["x1", "x2"], entity_col="id",
+                                   time_col="year")
+    peer.fit(thnum=2, trim=0.05, grid=0, bs=0, nobslog=True, n_jobs=1, robust=True)
+    ref = peer.results
+    res = PanelThreshold.from_formula("y ~ rx1 + x1 + x2", d.set_index(["id", "year"]), threshold="q", regime="rx1",
+                                      n_thresholds=2, trim=0.05).fit(n_boot=0)
+    np.testing.assert_array_equal(res.thresholds, np.sort(ref["thresholds"]))
+    np.testing.assert_allclose(res.f_tests["ssr_alt"], ref["ssrs"], rtol=1e-10)
+    assert res.f_tests.loc["0 vs 1", "ssr_null"] == pytest.approx(ref["ssr_linear"], rel=1e-10)
+    names = ["x1", "x2", "rx1_r1", "rx1_r2", "rx1_r3"]  # pyxthreg orders controls first
+    np.testing.assert_allclose(res.params[names], np.ravel(ref["beta"]), rtol=1e-9)
+    # entity-clustered SEs; pyxthreg leaves out vagg's (n-1)/(n-k) factor (reghdfe's CRV1)
+    n, k = res.nobs, len(names)
+    np.testing.assert_allclose(res.std_errors[names] * np.sqrt((n - k) / (n - 1)), np.ravel(ref["se"]), rtol=1e-8)
+    assert res.threshold_ci.loc["gamma2", ["lower", "upper"]].tolist() == list(ref["ci_results"][1])
+
+
+def test_lr_plot_draws_each_profile_and_the_critical_value():
+    from vagg.report.figures_models import threshold_lr_plot
+
+    d = simulate(seed=2, gammas=(0.3, 0.7), slopes=(1.0, 2.0, 0.5))
+    res = PanelThreshold.from_formula("y ~ x + z", d, threshold="q", regime="x", n_thresholds=2).fit(n_boot=0)
+    fig = threshold_lr_plot(res.lr_profiles, res.critical_value, xlabel="q")
+    assert len(fig.axes) == 2
+    for ax, (name, frame) in zip(fig.axes, res.lr_profiles.items()):
+        line = ax.get_lines()[0]
+        np.testing.assert_array_equal(line.get_ydata(), frame["lr"].to_numpy())
+        assert ax.get_lines()[1].get_ydata()[0] == pytest.approx(res.critical_value)
+        assert ax.get_title() == f"{name} = {res.threshold_ci.loc[name, 'estimate']:.4g}"
+    with pytest.raises(vagg.SpecificationError, match="lacks"):
+        threshold_lr_plot({"gamma1": frame.rename(columns={"lr": "x"})}, 7.35)

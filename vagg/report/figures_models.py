@@ -1,0 +1,88 @@
+"""Figures of nonlinear models: the threshold LR profile and the quantile process.
+
+Like :mod:`vagg.report.figures`, each function takes tidy output (here the
+frames a results object exposes) and returns the figure; save it with
+:func:`vagg.report.figures.save_figure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from vagg._errors import SpecificationError
+from vagg.report.figures import PALETTE, plt, style
+
+
+def threshold_lr_plot(profiles: Mapping[str, pd.DataFrame], critical_value: float, xlabel: str = "threshold",
+                      title: str = "") -> plt.Figure:
+    """LR(gamma) of each threshold with the critical value of its confidence set.
+
+    Parameters
+    ----------
+    profiles
+        Threshold name -> DataFrame with columns ``gamma`` and ``lr``, e.g.
+        ``PanelThresholdResults.lr_profiles``.
+    critical_value
+        :math:`c(\\alpha) = -2\\log(1-\\sqrt{1-\\alpha})` (Hansen 2000), e.g.
+        ``PanelThresholdResults.critical_value``; the confidence set is where
+        the curve lies below this line (Hansen 1999, Figures 1-3).
+    """
+    if not profiles:
+        raise SpecificationError("threshold_lr_plot needs at least one LR profile")
+    with style():
+        fig, axes = plt.subplots(1, len(profiles), figsize=(3.4 * len(profiles), 2.8), squeeze=False)
+        for ax, (name, frame) in zip(axes[0], profiles.items()):
+            missing = {"gamma", "lr"} - set(frame.columns)
+            if missing:
+                raise SpecificationError(f"LR profile {name!r} lacks column(s) {sorted(missing)}")
+            ax.plot(frame["gamma"], frame["lr"], color=PALETTE[0], lw=1)
+            ax.axhline(critical_value, color=PALETTE[1], ls="--", lw=0.8, label=f"c = {critical_value:.2f}")
+            best = frame.loc[frame["lr"].idxmin(), "gamma"]
+            ax.axvline(best, color="0.6", lw=0.6)
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("LR")
+            ax.set_title(f"{name} = {best:.4g}")
+            ax.legend(loc="upper right")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+    return fig
+
+
+def quantile_process_plot(process: pd.DataFrame, regressors: Sequence[str] | None = None,
+                          title: str = "") -> plt.Figure:
+    """Coefficients across quantiles with their confidence band, one panel per regressor.
+
+    Parameters
+    ----------
+    process
+        Long frame with columns ``quantile``, ``regressor``, ``estimate``,
+        ``lower``, ``upper`` (e.g. ``PanelQuantileResults.process``).
+    regressors
+        Which to draw; all by default.
+    """
+    missing = {"quantile", "regressor", "estimate", "lower", "upper"} - set(process.columns)
+    if missing:
+        raise SpecificationError(f"the quantile process lacks column(s) {sorted(missing)}")
+    names = list(dict.fromkeys(process["regressor"])) if regressors is None else list(regressors)
+    unknown = [r for r in names if r not in set(process["regressor"])]
+    if unknown:
+        raise SpecificationError(f"regressor(s) not in the quantile process: {unknown}")
+    with style():
+        fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), squeeze=False)
+        for ax, name in zip(axes[0], names):
+            part = process[process["regressor"] == name].sort_values("quantile")
+            ax.fill_between(part["quantile"], part["lower"], part["upper"], color=PALETTE[0], alpha=0.2, lw=0)
+            ax.plot(part["quantile"], part["estimate"], color=PALETTE[0], marker="o", ms=3, lw=1)
+            ax.axhline(0, color="0.5", lw=0.6)
+            ax.set_xlabel("quantile")
+            ax.set_title(name)
+            ax.set_xlim(np.min(part["quantile"]) - 0.02, np.max(part["quantile"]) + 0.02)
+        axes[0][0].set_ylabel("coefficient")
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+    return fig
