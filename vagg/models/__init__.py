@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "SpatialPanelResults": "vagg.models.spatial",
     "PanelThreshold": "vagg.models.threshold",
     "PanelThresholdResults": "vagg.models.threshold",
+    "PanelQuantile": "vagg.models.quantile",
+    "PanelQuantileResults": "vagg.models.quantile",
 }
 
 __all__ = sorted(_EXPORTS)
