@@ -1,4 +1,7 @@
-"""Figures of nonlinear models: the threshold LR profile and the quantile process.
+"""Figures of the nonlinear models and the index's spatial spread.
+
+The threshold LR profile, the quantile process and the standard
+deviational ellipse map.
 
 Like :mod:`vagg.report.figures`, each function takes tidy output (here the
 frames a results object exposes) and returns the figure; save it with
@@ -85,4 +88,39 @@ def quantile_process_plot(process: pd.DataFrame, regressors: Sequence[str] | Non
         if title:
             fig.suptitle(title)
         fig.tight_layout()
+    return fig
+
+
+def ellipse_map(gdf, ellipses, centres: pd.DataFrame | None = None, title: str = "") -> plt.Figure:
+    """Standard deviational ellipses of an index over the city map, with the path of its gravity centre.
+
+    Parameters
+    ----------
+    gdf
+        City boundaries (GeoDataFrame), drawn in grey.
+    ellipses
+        GeoDataFrame of ellipses indexed by year, e.g.
+        ``EllipseResult.ellipses()`` (reprojected to ``gdf``'s CRS when both have one).
+    centres
+        Optional frame indexed by year with ``lon``/``lat`` (or ``centre_x``/``centre_y``
+        in ``gdf``'s units), e.g. ``EllipseResult.table``; drawn as a connected path.
+    """
+    if len(ellipses) == 0:
+        raise SpecificationError("ellipse_map needs at least one ellipse")
+    if gdf.crs is not None and ellipses.crs is not None:
+        ellipses = ellipses.to_crs(gdf.crs)
+    with style():
+        fig, ax = plt.subplots(figsize=(6.0, 5.0))
+        gdf.plot(ax=ax, color="#f2f3f4", edgecolor="#aab7b8", linewidth=0.4)
+        colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(ellipses)))
+        for colour, (year, row) in zip(colours, ellipses.iterrows()):
+            xs, ys = row.geometry.exterior.xy
+            ax.plot(xs, ys, color=colour, lw=1.1, label=str(year))
+        if centres is not None:
+            cols = ("lon", "lat") if {"lon", "lat"} <= set(centres.columns) else ("centre_x", "centre_y")
+            ax.plot(centres[cols[0]], centres[cols[1]], color=PALETTE[1], lw=0.8, marker="o", ms=2.5,
+                    label="gravity centre")
+        ax.set_axis_off()
+        ax.legend(loc="lower left", fontsize=7, ncol=2)
+        ax.set_title(title)
     return fig
