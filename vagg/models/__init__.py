@@ -34,6 +34,8 @@ _EXPORTS: dict[str, str] = {
     "PanelThresholdResults": "vagg.models.threshold",
     "PanelQuantile": "vagg.models.quantile",
     "PanelQuantileResults": "vagg.models.quantile",
+    "DynamicSpatialPanel": "vagg.models.dynamic_spatial",
+    "DynamicSpatialPanelResults": "vagg.models.dynamic_spatial",
 }
 
 __all__ = sorted(_EXPORTS)
