@@ -150,6 +150,10 @@ def test_table_info_and_export():
     assert info["extra"]["thresholds"] == f"{res.thresholds[0]:.4g}"
     assert "F 0 vs 1" in info["extra"]
     assert "Panel threshold regression" in res.summary
+    g = f"{res.thresholds[0]:.4g}"
+    assert res.labels == {"x_r1": f"x (q ≤ {g})", "x_r2": f"x (q > {g})"}
+    table = vagg.report.regression_table([res], labels=res.labels).to_markdown()
+    assert f"x (q ≤ {g})" in table and "F 0 vs 1" in table
     assert lr_critical_value(0.95) == pytest.approx(7.352, abs=1e-3)  # Hansen (2000), Table 1
 
 

@@ -451,6 +451,22 @@ class PanelThresholdResults:
         return self.fe.conf_int(level)
 
     @property
+    def labels(self) -> dict[str, str]:
+        """Readable names of the regime slopes, e.g. ``{"x_r1": "x (q ≤ 0.402)"}``, for
+        ``vagg.report.regression_table(..., labels=res.labels)``."""
+        q = self.threshold_name
+        out = {}
+        for j, (lower, upper) in enumerate(zip(self.regimes["lower"], self.regimes["upper"]), start=1):
+            if np.isinf(lower):
+                where = f"{q} ≤ {upper:.4g}"
+            elif np.isinf(upper):
+                where = f"{q} > {lower:.4g}"
+            else:
+                where = f"{lower:.4g} < {q} ≤ {upper:.4g}"
+            out.update({f"{x}_r{j}": f"{x} ({where})" for x in self.model.regime_names})
+        return out
+
+    @property
     def table_info(self) -> dict[str, object]:
         info = self.fe.table_info
         extra = {"thresholds": ", ".join(f"{g:.4g}" for g in self.thresholds)}
