@@ -25,7 +25,8 @@ Estimation (Hansen 1999, *J. Econometrics* 93:345-368, sections 2-4):
   its annihilator, :math:`\\tilde D_\\gamma = M\\,\\overline{x\\,I(q\\le\\gamma)}`
   and :math:`e_0 = M\\ddot y`,
   :math:`S(\\gamma) = e_0'e_0 - e_0'\\tilde D_\\gamma(\\tilde D_\\gamma'\\tilde
-  D_\\gamma)^{-1}\\tilde D_\\gamma'e_0` (Frisch-Waugh-Lovell);
+  D_\\gamma)^{-1}\\tilde D_\\gamma'e_0` (Frisch-Waugh-Lovell), every term a
+  cumulative sum over the observations sorted by q (no n x G array);
 * test of k against k+1 thresholds:
   :math:`F = (S_k - S_{k+1})/\\hat\\sigma^2`,
   :math:`\\hat\\sigma^2 = S_{k+1}/(n - D)` with D the fixed-effect parameters
@@ -54,6 +55,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import validate_panel
@@ -103,48 +105,48 @@ def threshold_grid(q: np.ndarray, trim: float, grid: int | None) -> np.ndarray:
     return values
 
 
-#: candidate blocks hold at most this many elements of :math:`\\tilde D` (about 32 MB)
-BLOCK_ELEMENTS = 4_000_000
-
-
 class _Stage:
-    """The concentrated SSR over the grid, given some thresholds held fixed.
+    """The concentrated SSR over the whole grid, given some thresholds held fixed, by cumulative sums.
 
-    For each block of candidates, :math:`\\tilde D` as (n, G, p) and the
-    (G, p, p) inverses of :math:`\\tilde D_\\gamma'\\tilde D_\\gamma` (zero
-    for candidates that are not allowed); ``q_basis`` is an orthonormal basis
-    of the demeaned null regressors.  Blocks are kept in memory when they
-    all fit in one block and rebuilt on each call otherwise.
+    With :math:`D_\\gamma = x\\,I(q\\le\\gamma)`, the demeaning operator
+    :math:`\\ddot{}` and Q an orthonormal basis of the demeaned null
+    regressors, :math:`\\tilde D_\\gamma = (I - QQ')\\ddot D_\\gamma` and, for
+    any demeaned null residual e (so :math:`\\ddot e = e = (I-QQ')e`),
+
+    * :math:`\\tilde D_\\gamma'e = \\sum_{q_{it}\\le\\gamma} x_{it}e_{it}`;
+    * :math:`\\tilde D_\\gamma'\\tilde D_\\gamma = D_\\gamma'\\ddot D_\\gamma - (Q'D_\\gamma)'(Q'D_\\gamma)`,
+      :math:`D'\\ddot D = \\sum x x' I - \\sum_i S_iS_i'/T\\,[- \\sum_t S_tS_t'/N + SS'/(NT)]`
+      with :math:`S_i, S_t, S` the sums of :math:`x I(q\\le\\gamma)` by entity, by period and in all.
+
+    Every term is a cumulative sum over the observations sorted by q, so no
+    n x G array is formed: the cost is O(n + (N + T) G p) per stage and
+    O(n B p + G B p^2) per batch of B bootstrap draws.
     """
 
     def __init__(self, design: ThresholdDesign, fixed: np.ndarray, null: np.ndarray) -> None:
         self.design = design
         self.candidates = design.candidates
         self.q_basis = np.linalg.qr(null)[0]
-        n, p = design.x.shape
-        size = max(BLOCK_ELEMENTS // (n * p), 1)
-        self.blocks = [np.arange(i, min(i + size, len(self.candidates))) for i in range(0, len(self.candidates), size)]
-        self.allowed = design.regimes_populated(fixed)
-        self._cache = [self._build(b) for b in self.blocks] if len(self.blocks) == 1 else None
-        if self._cache is not None:
-            self.allowed = self._cache[0][2]
-        else:
-            for b in self.blocks:
-                self.allowed[b] = self._build(b)[2]
-
-    def _build(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        design = self.design
-        n, p = design.x.shape
-        d = design.demean(design.interactions(self.candidates[block]).reshape(n, -1))
-        d = d - self.q_basis @ (self.q_basis.T @ d)
-        dtilde = d.reshape(n, len(block), p)
-        a = np.einsum("ngp,ngr->gpr", dtilde, dtilde)
+        x = design.x
+        n, p = x.shape
+        n_ent, n_per = design.n_entities, design.n_periods
+        xx = design.cumulative((x[:, :, None] * x[:, None, :]).reshape(n, -1)).reshape(-1, p, p)
+        by_entity = design.cumulative(x, design.entity_codes, n_ent)  # (N, G, p)
+        a = xx - np.einsum("ngp,ngr->gpr", by_entity, by_entity) / n_per
+        if design.effects == "twoway":
+            by_period = design.cumulative(x, design.period_codes, n_per)
+            total = by_entity.sum(axis=0)
+            a = a - np.einsum("tgp,tgr->gpr", by_period, by_period) / n_ent
+            a = a + np.einsum("gp,gr->gpr", total, total) / (n_ent * n_per)
+        k = self.q_basis.shape[1]
+        qd = design.cumulative((self.q_basis[:, :, None] * x[:, None, :]).reshape(n, -1)).reshape(-1, k, p)
+        a = a - np.einsum("gkp,gkr->gpr", qd, qd)
         scale = np.einsum("gpp->g", a)
-        allowed = self.allowed[block] & (np.linalg.eigvalsh(a)[:, 0] > _SINGULAR * np.maximum(scale, 1e-300))
-        a_inv = np.zeros_like(a)
-        if allowed.any():
-            a_inv[allowed] = np.linalg.inv(a[allowed])
-        return dtilde, a_inv, allowed
+        self.allowed = design.regimes_populated(fixed) & (
+            np.linalg.eigvalsh(a)[:, 0] > _SINGULAR * np.maximum(scale, 1e-300))
+        self.a_inv = np.zeros_like(a)
+        if self.allowed.any():
+            self.a_inv[self.allowed] = np.linalg.inv(a[self.allowed])
 
     def null_resid(self, e: np.ndarray) -> np.ndarray:
         """:math:`M e` for demeaned ``e`` (n,) or (n, B)."""
@@ -152,15 +154,12 @@ class _Stage:
 
     def ssr(self, e0: np.ndarray) -> np.ndarray:
         """:math:`S(\\gamma)` for null residuals ``e0`` (n, B): (G, B), inf where not allowed."""
-        out = np.empty((len(self.candidates), e0.shape[1]))
-        total = np.sum(e0 * e0, axis=0)[None, :]
-        for i, block in enumerate(self.blocks):
-            dtilde, a_inv, allowed = self._cache[i] if self._cache is not None else self._build(block)
-            n, g, p = dtilde.shape
-            b = (dtilde.reshape(n, g * p).T @ e0).reshape(g, p, -1)
-            part = total - np.einsum("gpb,gpr,grb->gb", b, a_inv, b)
-            part[~allowed] = np.inf
-            out[block] = part
+        x = self.design.x
+        n, p = x.shape
+        draws = e0.shape[1]
+        b = self.design.cumulative((x[:, :, None] * e0[:, None, :]).reshape(n, -1)).reshape(-1, p, draws)
+        out = np.sum(e0 * e0, axis=0)[None, :] - np.einsum("gpb,gpr,grb->gb", b, self.a_inv, b)
+        out[~self.allowed] = np.inf
         return out
 
 
@@ -174,6 +173,23 @@ class ThresholdDesign:
         self.candidates, self.min_obs = candidates, min_obs
         self.y_dm = self.demean(y[:, None])[:, 0]
         self.base_dm = self.demean(np.column_stack([x, z]))
+        self.entity_codes = np.repeat(np.arange(n_entities), n_periods)
+        self.period_codes = np.tile(np.arange(n_periods), n_entities)
+        # the first candidate at or above each q: an observation is below every threshold from there on
+        self.first = np.searchsorted(candidates, q, side="left")
+
+    def cumulative(self, values: np.ndarray, groups: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
+        """:math:`\\sum_{q_{it} \\le \\gamma_g}` of the rows of ``values`` (n x m) for every candidate g.
+
+        Returns (G, m), or (n_groups, G, m) summed separately by ``groups``.
+        """
+        n_cand = len(self.candidates)
+        rows = self.first if groups is None else groups * (n_cand + 1) + self.first
+        size = (n_cand + 1) * (1 if groups is None else n_groups)
+        indicator = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(size, len(rows)))
+        sums = np.asarray((indicator @ values)).reshape(-1, n_cand + 1, values.shape[1])
+        out = np.cumsum(sums, axis=1)[:, :n_cand]
+        return out[0] if groups is None else out
 
     def demean(self, a: np.ndarray) -> np.ndarray:
         return demean_balanced(a, self.n_entities, self.n_periods, self.effects)
