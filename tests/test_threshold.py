@@ -211,3 +211,28 @@ def test_lr_plot_draws_each_profile_and_the_critical_value():
         assert ax.get_title() == f"{name} = {res.threshold_ci.loc[name, 'estimate']:.4g}"
     with pytest.raises(vagg.SpecificationError, match="lacks"):
         threshold_lr_plot({"gamma1": frame.rename(columns={"lr": "x"})}, 7.35)
+
+
+def test_two_regime_variables_with_twoway_effects_equal_brute_force():
+    """p = 2 regime regressors (the cumulative sums carry p x p blocks) and period effects."""
+    rng = np.random.default_rng(7)
+    d = simulate(seed=7, time_effects=True)
+    d["x2"] = rng.normal(size=len(d)) + 0.5 * d["q"]
+    d["y"] = d["y"] + np.where(d["q"] <= 0.6, -1.0, 1.0) * d["x2"]
+    res = PanelThreshold.from_formula("y ~ x + x2 + z", d, threshold="q", regime=["x", "x2"],
+                                      effects="twoway").fit(n_boot=0)
+    q = d["q"].to_numpy()
+    fe = dummies(d, "twoway")
+    profile = {}
+    for g in threshold_grid(np.sort(q), 0.05, None):
+        low = (q <= g)[:, None]
+        reg = np.column_stack([d[["x", "x2"]].to_numpy() * low, d[["x", "x2"]].to_numpy() * ~low, d["z"], fe])
+        e = d["y"].to_numpy() - reg @ np.linalg.lstsq(reg, d["y"].to_numpy(), rcond=None)[0]
+        profile[g] = e @ e
+    best = min(profile, key=profile.get)
+    assert res.thresholds[0] == best
+    assert res.ssr == pytest.approx(profile[best], rel=1e-10)
+    lr = res.lr_profiles["gamma1"].set_index("gamma")["lr"]
+    expected = (pd.Series(profile) - profile[best]) / (profile[best] / (len(d) - 30))
+    np.testing.assert_allclose(lr.loc[expected.index], expected, rtol=1e-7, atol=1e-7)
+    assert list(res.params.index[:4]) == ["x_r1", "x2_r1", "x_r2", "x2_r2"]
