@@ -1,4 +1,5 @@
-"""Estimators and their results: two-way fixed effects, IV, mediation, spatial panels.
+"""Estimators and their results: two-way fixed effects, IV, mediation, spatial panels,
+panel threshold (Hansen 1999), MM-QR panel quantiles and dynamic spatial Durbin panels.
 
 Procedures that run these estimators many times (robustness battery, placebo,
 heterogeneity, contributions, specification curve) live in :mod:`vagg.robustness`.
