@@ -34,14 +34,19 @@ def dummies(d, effects):
     return ent
 
 
-def brute_ssr(d, gammas, effects):
-    """SSR and coefficients of OLS with explicit effect dummies and regime interactions."""
+def brute_fit(d, gammas, effects="entity"):
+    """Residuals and coefficients of OLS with explicit effect dummies and regime interactions."""
     regime = np.searchsorted(np.sort(gammas), d["q"].to_numpy(), side="left")
     inter = np.column_stack([d["x"].to_numpy() * (regime == j) for j in range(len(gammas) + 1)])
     xmat = np.column_stack([inter, d["z"].to_numpy(), dummies(d, effects)])
     beta, *_ = np.linalg.lstsq(xmat, d["y"].to_numpy(), rcond=None)
-    e = d["y"].to_numpy() - xmat @ beta
-    return float(e @ e), beta[: len(gammas) + 2]
+    return d["y"].to_numpy() - xmat @ beta, beta[: len(gammas) + 2]
+
+
+def brute_ssr(d, gammas, effects):
+    """SSR and coefficients of OLS with explicit effect dummies and regime interactions."""
+    e, beta = brute_fit(d, gammas, effects)
+    return float(e @ e), beta
 
 
 def brute_search(d, fixed, candidates, effects, min_obs):
@@ -236,3 +241,29 @@ def test_two_regime_variables_with_twoway_effects_equal_brute_force():
     expected = (pd.Series(profile) - profile[best]) / (profile[best] / (len(d) - 30))
     np.testing.assert_allclose(lr.loc[expected.index], expected, rtol=1e-7, atol=1e-7)
     assert list(res.params.index[:4]) == ["x_r1", "x2_r1", "x_r2", "x2_r2"]
+
+
+def test_bootstrap_draws_equal_refits_with_dummies():
+    """The batched fixed-regressor bootstrap against a refit per draw: entity residual blocks drawn with the
+    same generator, each draw's F statistic from a grid search with explicit city dummies."""
+    d = simulate(n=12, t=8, seed=8).sort_index()
+    res = PanelThreshold.from_formula("y ~ x + z", d, threshold="q", regime="x", n_thresholds=2).fit(
+        n_boot=4, seed=11)
+    cand = threshold_grid(d["q"].to_numpy(), 0.05, None)
+    min_obs = int(np.ceil(0.05 * len(d)))
+    df_resid = len(d) - 12
+    seeds = np.random.SeedSequence(11).spawn(2)
+    for k in (0, 1):
+        # null residuals: the within regression with the k thresholds of the null model
+        fixed = list(res.null_thresholds[f"{k} vs {k + 1}"])
+        assert len(fixed) == k
+        e_null = brute_fit(d, fixed)[0]
+        chunk_seed = np.random.SeedSequence(int(seeds[k].generate_state(1)[0])).spawn(1)[0]
+        picks = np.random.default_rng(chunk_seed).integers(12, size=(4, 12))
+        for draw, pick in enumerate(picks):
+            star = d.assign(y=e_null.reshape(12, 8)[pick].ravel())
+            s0 = brute_ssr(star, fixed, "entity")[0]
+            _, profile = brute_search(star, fixed, cand, "entity", min_obs)
+            s1 = min(profile.values())
+            assert res.bootstrap[f"{k} vs {k + 1}"][draw] == pytest.approx((s0 - s1) / (s1 / df_resid), rel=1e-8)
+

@@ -363,6 +363,8 @@ class PanelThreshold:
         fixed: list[float] = []
         ssr_k = [design.ssr_at([])]
         tests = []
+        draws: dict[str, np.ndarray] = {}
+        nulls: dict[str, np.ndarray] = {}
         seeds = np.random.SeedSequence(seed).spawn(self.n_thresholds)
         for k in range(self.n_thresholds):
             gamma, ssr_new, stage, _ = self._search(fixed)
@@ -374,8 +376,10 @@ class PanelThreshold:
                 boot = run_chunks(partial(_boot_f, design=design, stage=stage, resid=resid, df_resid=df_resid),
                                   n_boot, int(seeds[k].generate_state(1)[0]), n_jobs=n_jobs, progress=progress,
                                   desc=f"threshold F test {k} vs {k + 1}")
+                draws[f"{k} vs {k + 1}"] = boot
                 row.update(pvalue=float(np.mean(boot >= stat)), crit_10=float(np.quantile(boot, 0.90)),
                            crit_5=float(np.quantile(boot, 0.95)), crit_1=float(np.quantile(boot, 0.99)))
+            nulls[f"{k} vs {k + 1}"] = np.sort(fixed)
             tests.append(row)
             fixed = self._refine([*fixed, gamma])
             ssr_k.append(design.ssr_at(fixed))
@@ -394,7 +398,8 @@ class PanelThreshold:
             ci_rows.append({"estimate": g, "lower": inside.min(initial=g), "upper": inside.max(initial=g)})
         ci = pd.DataFrame(ci_rows, index=[f"gamma{j + 1}" for j in range(len(thresholds))])
         fe = self._slopes(thresholds).fit(cov=cov, cluster=cluster)
-        return PanelThresholdResults(self, thresholds, ci, f_tests, profiles, crit, level, fe, ssr_k[-1], sigma2)
+        return PanelThresholdResults(self, thresholds, ci, f_tests, profiles, crit, level, fe, ssr_k[-1], sigma2,
+                                     draws, nulls)
 
     def _refine(self, thresholds: list[float]) -> list[float]:
         """Re-estimate each earlier threshold given the others (Hansen's refinement)."""
@@ -432,6 +437,10 @@ class PanelThresholdResults:
         statistic, pvalue, bootstrap critical values crit_10, crit_5, crit_1, n_boot.
     lr_profiles
         Per threshold, a DataFrame of gamma and LR(gamma) over the grid.
+    bootstrap
+        Per test ("0 vs 1", ...), the bootstrap F statistics.
+    null_thresholds
+        Per test, the thresholds of the null model (held fixed in its bootstrap).
     critical_value
         :math:`c(\\alpha)` of the confidence sets.
     regimes
@@ -443,8 +452,10 @@ class PanelThresholdResults:
 
     def __init__(self, model: PanelThreshold, thresholds: np.ndarray, ci: pd.DataFrame, f_tests: pd.DataFrame,
                  profiles: dict[str, pd.DataFrame], crit: float, level: float, fe: PanelFEResults, ssr: float,
-                 sigma2: float) -> None:
+                 sigma2: float, draws: dict[str, np.ndarray], nulls: dict[str, np.ndarray]) -> None:
         self.model = model
+        self.bootstrap = draws
+        self.null_thresholds = nulls
         self.thresholds = thresholds
         self.threshold_ci = ci
         self.f_tests = f_tests
