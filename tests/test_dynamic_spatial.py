@@ -35,10 +35,11 @@ def simulate(side=7, t=10, tau=0.4, eta=0.1, rho=0.3, beta=1.0, theta=0.5, seed=
     return pd.DataFrame({"y": np.array(ys).T.ravel(), "x": np.array(xs).T.ravel()}, index=idx), w
 
 
-@pytest.mark.parametrize(("dynamic", "effects"), [("spacetime", "twoway"), ("time", "entity")])
-def test_qml_equals_a_dense_brute_force_likelihood(dynamic, effects):
+@pytest.mark.parametrize(("dynamic", "effects", "durbin"), [("spacetime", "twoway", None), ("time", "entity", None),
+                                                             ("spacetime", "entity", []), ("time", "twoway", [])])
+def test_qml_equals_a_dense_brute_force_likelihood(dynamic, effects, durbin):
     d, w = simulate(side=4, t=6, seed=1)
-    model = DynamicSpatialPanel.from_formula("y ~ x", d, w, dynamic=dynamic, effects=effects)
+    model = DynamicSpatialPanel.from_formula("y ~ x", d, w, dynamic=dynamic, effects=effects, durbin=durbin)
     res = model.fit(bias_correction=False)
     # the full Gaussian log-likelihood of the demeaned, stacked panel, built with dense matrices
     dense = w.full()[0]
@@ -50,7 +51,8 @@ def test_qml_equals_a_dense_brute_force_likelihood(dynamic, effects):
         a = a - a.mean(axis=1, keepdims=True)
         return a - a.mean(axis=0, keepdims=True) if effects == "twoway" else a
 
-    cols = [y[:, :-1]] + ([dense @ y[:, :-1]] if dynamic == "spacetime" else []) + [x[:, 1:], dense @ x[:, 1:]]
+    cols = ([y[:, :-1]] + ([dense @ y[:, :-1]] if dynamic == "spacetime" else []) + [x[:, 1:]]
+            + ([dense @ x[:, 1:]] if durbin is None else []))
     z = np.column_stack([dm(c).T.ravel() for c in cols])  # time-major stacking this time
     yy = dm(y[:, 1:]).T.ravel()
     big_w = np.kron(np.eye(t), dense)
@@ -61,8 +63,12 @@ def test_qml_equals_a_dense_brute_force_likelihood(dynamic, effects):
         logdet = np.linalg.slogdet(np.eye(n) - rho * dense)[1]
         return 0.5 * n * t * (np.log(2 * np.pi) + log_s2) + e @ e / (2 * np.exp(log_s2)) - t * logdet
 
-    start = np.zeros(z.shape[1] + 2)
-    found = optimize.minimize(negloglik, start, method="BFGS", options={"gtol": 1e-9})
+    eig = np.linalg.eigvals(dense).real
+    bounds = [(None, None)] * z.shape[1] + [(1 / eig.min() + 1e-6, 1 / eig.max() - 1e-6), (None, None)]
+    starts = [np.r_[np.zeros(z.shape[1]), r0, 0.0] for r0 in (-0.5, 0.0, 0.5, 0.9)]
+    found = min((optimize.minimize(negloglik, s0, method="L-BFGS-B", bounds=bounds,
+                                   options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 5000}) for s0 in starts),
+                key=lambda f: f.fun)
     np.testing.assert_allclose(res.params_qml.to_numpy(), found.x[:-1], atol=2e-5)
     assert res.loglik == pytest.approx(-found.fun, abs=1e-6)
 

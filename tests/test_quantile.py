@@ -34,6 +34,7 @@ def truth(tau, beta=(1.0, -0.5), gamma=(0.5, 0.2)):
 def test_location_scale_and_covariance_by_hand_on_small_data():
     d = simulate(n=6, t=5, seed=1)
     res = PanelQuantile.from_formula("y ~ x1 + x2", d).fit(quantiles=[0.25, 0.5])
+    robust = PanelQuantile.from_formula("y ~ x1 + x2", d).fit(quantiles=[0.25, 0.5], cov="robust")
     y, x = d["y"].to_numpy(), d[["x1", "x2"]].to_numpy()
     dummies = pd.get_dummies(d.index.get_level_values(0)).to_numpy(float)
     design = np.column_stack([x, dummies])
@@ -75,8 +76,8 @@ def test_location_scale_and_covariance_by_hand_on_small_data():
         g = len(sums)
         expected = sums.T @ sums / n ** 2 * g / (g - 1)
         np.testing.assert_allclose(fit.cov.to_numpy(), expected, rtol=1e-9)
-    robust = PanelQuantile.from_formula("y ~ x1 + x2", d).fit(quantiles=[0.5], cov="robust")[0.5]
-    assert robust.parent.cov_type == "robust" and robust.table_info["cov_type"] == "robust"
+        np.testing.assert_allclose(robust[tau].cov.to_numpy(), psi.T @ psi / n ** 2, rtol=1e-9)
+    assert robust.cov_type == "robust" and robust[0.5].table_info["cov_type"] == "robust"
 
 
 def test_recovers_the_quantile_coefficients_of_a_location_scale_panel():

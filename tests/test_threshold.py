@@ -267,3 +267,13 @@ def test_bootstrap_draws_equal_refits_with_dummies():
             s1 = min(profile.values())
             assert res.bootstrap[f"{k} vs {k + 1}"][draw] == pytest.approx((s0 - s1) / (s1 / df_resid), rel=1e-8)
 
+
+
+def test_quantile_grid_equals_brute_force_over_its_candidates():
+    d = simulate(seed=9).sort_index()
+    res = PanelThreshold.from_formula("y ~ x + z", d, threshold="q", regime="x", grid=20).fit(n_boot=0)
+    cand = threshold_grid(d["q"].to_numpy(), 0.05, 20)
+    assert len(cand) == 20 and res.thresholds[0] in cand
+    best, profile = brute_search(d, [], cand, "entity", int(np.ceil(0.05 * len(d))))
+    assert res.thresholds[0] == best
+    assert res.ssr == pytest.approx(profile[best], rel=1e-10)
