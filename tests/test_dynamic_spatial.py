@@ -115,6 +115,12 @@ def test_effects_against_dense_matrices():
         assert table.loc["x", f"{name}_total_se"] > 0
     again = res.impacts(draws=200, seed=0)
     pd.testing.assert_frame_equal(table, again)
+    long_run = res.impacts(draws=200, seed=0, horizon="long")
+    assert list(long_run.columns) == ["direct", "indirect", "total", "direct_se", "indirect_se", "total_se"]
+    assert long_run.loc["x", "total"] == table.loc["x", "long_total"]
+    layout = vagg.report.regression_table([res, res], model_names=["short run", "long run"],
+                                          effects=[res.impacts(200, 0, "short"), long_run]).to_markdown()
+    assert "Indirect (spillover) effects: x" in layout
     info = res.table_info
     assert info["model"] == "dynamic SDM" and info["time_effects"] and info["nobs"] == 25 * 8
 

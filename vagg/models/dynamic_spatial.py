@@ -312,14 +312,19 @@ class DynamicSpatialPanelResults:
         z = stats.norm.ppf(0.5 + level / 2)
         return pd.DataFrame({"lower": self.params - z * self.std_errors, "upper": self.params + z * self.std_errors})
 
-    def impacts(self, draws: int = 1000, seed: int = 0) -> pd.DataFrame:
+    def impacts(self, draws: int = 1000, seed: int = 0, horizon: str | None = None) -> pd.DataFrame:
         """Short- and long-run direct, indirect and total effects with simulated standard errors.
 
         Returns a DataFrame indexed by regressor with columns
-        ``{short,long}_{direct,indirect,total}`` and ``..._se``; draws whose
-        parameters are not stationary are discarded (their share is in
+        ``{short,long}_{direct,indirect,total}`` and ``..._se``, or with
+        ``horizon="short"`` / ``"long"`` only that horizon's ``direct``,
+        ``indirect``, ``total`` and ``..._se`` (the layout
+        :func:`vagg.report.regression_table` takes as ``effects``).  Draws
+        whose parameters are not stationary are discarded (their share is in
         ``attrs["unstable_share"]``).
         """
+        if horizon not in (None, "short", "long"):
+            raise SpecificationError(f"horizon must be None, 'short' or 'long', got {horizon!r}")
         model = self.model
         names = model.exog_names
         point = self._effects(self.params.to_numpy()[None, :])
@@ -336,6 +341,9 @@ class DynamicSpatialPanelResults:
             for key, value in sim.items():
                 out[f"{key}_se"] = value.std(axis=0, ddof=1)
         table = pd.DataFrame(out, index=pd.Index(names, name="regressor"))
+        if horizon is not None:
+            table = table[[c for c in table.columns if c.startswith(horizon)]]
+            table.columns = [c[len(horizon) + 1:] for c in table.columns]
         table.attrs["unstable_share"] = float(unstable)
         return table
 
