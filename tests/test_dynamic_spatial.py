@@ -136,5 +136,8 @@ def test_refuses_an_explosive_fit_and_bad_input():
         DynamicSpatialPanel.from_formula("y ~ x", d.iloc[1:], w)
     with pytest.raises(vagg.DataError, match="at least three periods"):
         DynamicSpatialPanel.from_formula("y ~ x", d[d.index.get_level_values(1) < 2002], w)
+    binary = lat2W(4, 4, rook=True)
+    with pytest.raises(vagg.SpecificationError, match="row-standardised"):
+        DynamicSpatialPanel.from_formula("y ~ x", d, binary)
     with pytest.raises(vagg.DataError, match="weights ids"):
         DynamicSpatialPanel.from_formula("y ~ x", d.rename(index={"0": "zz"}, level=0), w)

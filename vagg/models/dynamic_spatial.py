@@ -139,6 +139,9 @@ class DynamicSpatialPanel:
             raise SpecificationError(f"the dynamic model uses dense N x N algebra; N = {n} exceeds {MAX_ENTITIES}")
         self.w = to_sparse(w, self.entities)
         self.operator = SpatialOperator(self.w, "eigen")
+        if effects == "twoway" and not self.operator.row_standardised:
+            raise SpecificationError("two-way effects in the dynamic model need a row-standardised W (the "
+                                     "correction for demeaning over entities assumes rows summing to 1)")
         self.wd = self.w.toarray()
         y = frame[self.dependent_name].to_numpy(float).reshape(n, t0)
         x = frame[self.exog_names].to_numpy(float).reshape(n, t0, len(self.exog_names))
