@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import vagg
-from vagg.optional import did_summary, run_optional
+from vagg.optional import run_optional
+from vagg.report.optional import did_summary
 from vagg.pipeline import _Stages, _weights, build_variables, demo_config, plan_run, prepare_panel
 from vagg.simulate.demo import PILOT_EFFECTS, PILOT_WAVES
 

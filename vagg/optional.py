@@ -183,19 +183,3 @@ def _moderation(panel: pd.DataFrame, config: dict[str, Any], plan: dict[str, Any
         result["moderated_mediation"] = fitted
     return result
 
-
-def did_summary(did: dict[str, Any]) -> pd.DataFrame:
-    """One row per estimator: the overall effect on the treated, its se, and the event study's pre-trend test.
-
-    TWFE's row is the static two-way FE DID coefficient (the estimate the Goodman-Bacon decomposition splits);
-    the robust rows are the estimators' overall ATT over all treated post-adoption city-years.
-    """
-    treated = DID_COLUMNS[0]
-    rows = {"TWFE (static DID)": {"estimate": float(did["static"].params[treated]),
-                                  "se": float(did["static"].std_errors[treated]),
-                                  "pre-trend p": float(did["studies"]["TWFE"].pretrend["pvalue"])}}
-    for name, study in did["studies"].items():
-        if name != "TWFE":
-            rows[name] = {"estimate": float(study.att["estimate"]), "se": float(study.att["se"]),
-                          "pre-trend p": float(study.pretrend["pvalue"])}
-    return pd.DataFrame(rows).T
