@@ -51,8 +51,11 @@ def read_gal_gwt(path, standardise: str | bool = "row", allow_islands: bool = Fa
     path = _path(path)
     if path.suffix.lower() not in (".gal", ".gwt"):
         raise DataError(f"{path.name}: expected a .gal or .gwt file")
-    with libpysal.io.open(str(path), "r") as fh:
+    fh = libpysal.io.open(str(path), "r")
+    try:
         raw = fh.read()
+    finally:
+        fh.close()
     raw.transform = "O"
     ids = [normalise_id(i) for i in raw.id_order]
     return from_matrix(raw.sparse, ids, standardise=standardise, allow_islands=allow_islands,
@@ -66,8 +69,11 @@ def write_gal_gwt(w: W, path) -> None:
     path = Path(path)
     if path.suffix.lower() not in (".gal", ".gwt"):
         raise DataError(f"{path.name}: write to a .gal or .gwt file")
-    with libpysal.io.open(str(path), "w") as fh:
+    fh = libpysal.io.open(str(path), "w")
+    try:
         fh.write(w)
+    finally:
+        fh.close()
 
 
 def read_matrix(path, standardise: str | bool = "row", allow_islands: bool = False) -> W:
