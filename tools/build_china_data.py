@@ -23,7 +23,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pypinyin import lazy_pinyin
+from pypinyin import lazy_pinyin, load_phrases_dict, load_single_dict
+
+# readings of place names that pypinyin's general dictionaries get wrong
+load_single_dict({ord("勒"): "lè"})
+load_phrases_dict({"马尾": [["mǎ"], ["wěi"]], "六安": [["lù"], ["ān"]], "蚌埠": [["bèng"], ["bù"]],
+                   "丽水": [["lí"], ["shuǐ"]], "番禺": [["pān"], ["yú"]], "铅山": [["yán"], ["shān"]]})
 
 OUT = Path(__file__).resolve().parent.parent / "vagg" / "data" / "files"
 sys.path.insert(0, str(OUT.parent.parent.parent))
