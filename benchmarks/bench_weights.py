@@ -49,10 +49,6 @@ def main() -> None:
     def diff(a, b) -> float:
         return float(abs(to_sparse(a, ids) - to_sparse(b, ids)).max())
 
-    def relabelled(w):
-        w.remap_ids([str(i) for i in w.id_order]) if not isinstance(w.id_order[0], str) else None
-        return w
-
     cases = [
         ("queen (bundled edges)", lambda: vagg.weights.china("county", islands="keep", standardise="none"),
          lambda: Queen.from_dataframe(counties, use_index=True, silence_warnings=True)),
@@ -60,10 +56,10 @@ def main() -> None:
          lambda: Queen.from_dataframe(counties, use_index=True, silence_warnings=True)),
         ("inverse distance, cut-off 100 km",
          lambda: vagg.weights.inverse_distance(counties, cutoff=100.0, islands="keep", standardise="none"),
-         lambda: relabelled(DistanceBand(points, threshold=100.0, binary=False, alpha=-1.0, ids=ids,
-                                         radius=EARTH_RADIUS_KM, silence_warnings=True))),
+         lambda: DistanceBand(points, threshold=100.0, binary=False, alpha=-1.0, ids=ids,
+                              radius=EARTH_RADIUS_KM, silence_warnings=True)),
         ("6 nearest neighbours", lambda: vagg.weights.knn(counties, k=6, standardise="none"),
-         lambda: relabelled(KNN(points, k=6, ids=ids, radius=EARTH_RADIUS_KM))),
+         lambda: KNN(points, k=6, ids=ids, radius=EARTH_RADIUS_KM)),
     ]
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     lines = [f"[{stamp}] China's {len(ids)} counties, best of {args.repeat} after a warm-up"]

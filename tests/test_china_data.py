@@ -20,7 +20,7 @@ def test_prefectures_counts_columns_and_names():
     assert all(isinstance(i, str) and len(i) == 6 for i in gdf.index)
     assert {"name_zh", "name_en", "province_zh", "province_en", "macro_region", "lon", "lat", "geometry"} <= set(gdf)
     assert gdf.loc["440100", ["name_zh", "name_en", "province_en"]].tolist() == ["广州市", "Guangzhou", "Guangdong"]
-    assert gdf.loc["610100", "name_en"] == "Xian" and gdf.loc["152500", "name_en"] == "Xilinguole League"
+    assert gdf.loc["610100", "name_en"] == "Xi'an" and gdf.loc["152500", "name_en"] == "Xilinguole League"
     assert gdf.loc[["341500", "340300"], "name_en"].tolist() == ["Luan", "Bengbu"]
     assert gdf.loc["610100", "province_en"] == "Shaanxi" and gdf.loc["140100", "province_en"] == "Shanxi"
     # Guangzhou's centroid, as in the Guangdong file (same source boundaries)

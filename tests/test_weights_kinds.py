@@ -171,3 +171,17 @@ def test_kdtree_cutoff_equals_dense_on_counties():
     ref = np.where(d <= 80.0, d ** -2.0, 0.0)
     got = to_sparse(w, counties.index).toarray()
     assert (got > 0).sum() == (ref > 0).sum() and np.allclose(got, ref, rtol=1e-9)
+
+
+def test_economic_geographic_cutoff_islands(six):
+    y = pd.Series([180.0, 170.0, 150.0, 190.0, 100.0, 130.0], index=CITIES)
+    yv, ybar = y.to_numpy(), y.mean()
+    d = explicit(six, lambda d, i, j: d)
+    w = economic_geographic(six, y, cutoff=1000.0, islands="nearest", standardise="none")
+    np.fill_diagonal(d, np.inf)
+    expected = np.where(d <= 1000.0, 1 / d * yv[None, :] / ybar, 0.0)
+    j = int(np.argmin(d[0]))  # Beijing, alone within 1,000 km, joined to its nearest city both ways
+    expected[0, j], expected[j, 0] = 1 / d[0, j] * yv[j] / ybar, 1 / d[0, j] * yv[0] / ybar
+    assert np.allclose(dense(w), expected)
+    with pytest.raises(DataError, match="islands.*110100"):
+        economic_geographic(six, y, cutoff=1000.0)

@@ -40,7 +40,15 @@ SUFFIXES = [
 ]
 
 
-def english(name: str, province_level: bool = False) -> str:
+#: conventional English names that are not the Mandarin pinyin (Uyghur, Tibetan, Mongolian, Cantonese origins)
+CONVENTIONAL = {"乌鲁木齐市": "Urumqi", "拉萨市": "Lhasa", "呼和浩特市": "Hohhot", "哈尔滨市": "Harbin",
+                "喀什地区": "Kashgar Prefecture", "日喀则市": "Shigatse", "西安市": "Xi'an",
+                "香港特别行政区": "Hong Kong", "澳门特别行政区": "Macau", "台湾省": "Taiwan"}
+
+
+def english(name: str) -> str:
+    if name in CONVENTIONAL:
+        return CONVENTIONAL[name]
     for suffix, word in SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             stem = name[: -len(suffix)]

@@ -147,25 +147,30 @@ def _island_rule(islands: str, allow_islands: bool) -> str:
     return rule
 
 
-def join_islands(mat: sp.csr_matrix, coords: np.ndarray, value: np.ndarray | float = 1.0,
-                 metric: str = "great-circle", crs: str | None = None) -> sp.csr_matrix:
+def join_islands(mat: sp.csr_matrix, coords: np.ndarray, value=1.0, metric: str = "great-circle",
+                 crs: str | None = None) -> sp.csr_matrix:
     """Give each unit without neighbours its nearest unit as neighbour, both ways.
 
     The island rule of GeoDa's "connect to nearest" and libpysal's
-    ``attach_islands`` (there on polygon distance, here on the points):
-    w_ij = w_ji = ``value`` (a scalar, or per island the value computed from
-    its nearest distance).
+    ``attach_islands`` (there on polygon distance, here on the points).  The
+    new weights are ``value``: a scalar, or ``value(d, rows, cols)`` giving
+    :math:`w_{ij}` from the distance and the two indices (for inverse-distance
+    or economic-geographic weights).
     """
     islands = np.flatnonzero(np.asarray(mat.sum(axis=1)).ravel() == 0)
     if not len(islands):
         return mat
     idx, dist = nearest(coords, 1, metric, crs)
-    j = idx[islands, 0]
-    vals = np.broadcast_to(value(dist[islands, 0]) if callable(value) else np.asarray(value, float), islands.shape)
+    j, d = idx[islands, 0], dist[islands, 0]
     n = mat.shape[0]
-    one_way = sp.csr_matrix((vals, (islands, j)), shape=(n, n))
-    extra = one_way.maximum(one_way.T)  # two islands nearest to each other get one pair, not two
-    return sp.csr_matrix(mat).maximum(extra).tocsr()
+
+    def weights(rows, cols):
+        return value(d, rows, cols) if callable(value) else np.full(len(rows), float(value))
+
+    out = sp.csr_matrix((weights(islands, j), (islands, j)), shape=(n, n))
+    back = sp.csr_matrix((weights(j, islands), (j, islands)), shape=(n, n))
+    # two islands nearest to each other give the same cell twice: keep it once
+    return sp.csr_matrix(mat).maximum(out.maximum(back)).tocsr()
 
 
 def inverse_distance(
@@ -217,7 +222,7 @@ def inverse_distance(
         rows, cols, dist = pairs_within(coords, cutoff, metric, crs)
         mat = sp.csr_matrix((dist ** (-float(power)), (rows, cols)), shape=(n, n))
         if rule == "nearest":
-            mat = join_islands(mat, coords, lambda dd: dd ** (-float(power)), metric, crs)
+            mat = join_islands(mat, coords, lambda dd, r, c: dd ** (-float(power)), metric, crs)
     kind = f"inverse distance (power {power:g}" + (f", cut-off {cutoff:g} km)" if cutoff else ")")
     return from_matrix(mat, ids, standardise=standardise, allow_islands=rule == "keep", kind=kind)
 

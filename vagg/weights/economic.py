@@ -25,7 +25,8 @@ from libpysal.weights import W
 
 from vagg._errors import DataError
 from vagg.weights._core import _listing, from_matrix
-from vagg.weights.distance import coordinates, distance_matrix, pairs_within, refuse_duplicates
+from vagg.weights.distance import (_island_rule, coordinates, distance_matrix, join_islands, pairs_within,
+                                   refuse_duplicates)
 
 
 def unit_means(values: pd.Series, ids: list[str], name: str = "gdp_per_capita") -> np.ndarray:
@@ -84,6 +85,7 @@ def economic_geographic(
     cutoff: float | None = None,
     standardise: str | bool = "row",
     metric: str = "great-circle",
+    islands: str = "raise",
 ) -> W:
     """Economic-geographic nested weights :math:`w_{ij} = d_{ij}^{-p}\\,\\bar y_j/\\bar y`.
 
@@ -94,9 +96,12 @@ def economic_geographic(
     gdp_per_capita
         Series indexed by id, or by (id, time) for a panel column (averaged over
         time); every unit needs a positive value.
-    power, cutoff, metric
-        As in :func:`vagg.weights.inverse_distance`.
+    power, cutoff, metric, islands
+        As in :func:`vagg.weights.inverse_distance`; an island joined to its
+        nearest unit j gets :math:`w_{ij} = d_{ij}^{-p}\\,\\bar y_j/\\bar y` and
+        :math:`w_{ji} = d_{ij}^{-p}\\,\\bar y_i/\\bar y`.
     """
+    rule = _island_rule(islands, False)
     coords, ids = coordinates(gdf_or_coords)
     refuse_duplicates(coords, ids)
     y = unit_means(gdp_per_capita, ids)
@@ -109,7 +114,9 @@ def economic_geographic(
     else:
         rows, cols, dist = pairs_within(coords, cutoff, metric)
         mat = sp.csr_matrix((dist ** (-float(power)) * scale[cols], (rows, cols)), shape=(n, n))
-    return from_matrix(mat, ids, standardise=standardise,
+        if rule == "nearest":
+            mat = join_islands(mat, coords, lambda dd, r, c: dd ** (-float(power)) * scale[c], metric)
+    return from_matrix(mat, ids, standardise=standardise, allow_islands=rule == "keep",
                        kind=f"economic-geographic nested (distance power {power:g})")
 
 

@@ -72,7 +72,7 @@ def from_geography(
         raise SpecificationError(f"weights kind {kind!r} needs GDP per capita (spec key 'gdp', a panel column)")
     if kind == "economic":
         return economic_geographic(gdf, gdp_per_capita, power=power, cutoff=cutoff, standardise=standardise,
-                                   metric=metric)
+                                   metric=metric, islands=islands)
     values = gdp_per_capita
     ids = [str(i) for i in gdf.index]
     means = values.groupby(level=0).mean() if isinstance(values.index, pd.MultiIndex) else values
