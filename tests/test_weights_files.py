@@ -128,3 +128,21 @@ def test_from_spec_boundary_file_and_economic(tmp_path):
         from_spec({"source": "guangdong", "neighbours": 4}, ids)
     with pytest.raises(DataError, match="no column 'gdp'"):
         from_spec({"source": "china-prefecture", "kind": "economic", "gdp": "gdp"}, three.index, data=panel)
+
+
+def test_from_spec_user_points_and_projected(tmp_path):
+    seats = pd.DataFrame({"code": ["440100", "440300", "441900"], "lon": [113.2644, 114.0579, 113.7518],
+                          "lat": [23.1291, 22.5431, 23.0205]})
+    path = tmp_path / "seats.csv"
+    seats.to_csv(path, index=False)
+    w = from_spec({"source": "guangdong", "kind": "distance", "points": str(path), "standardise": "none"},
+                  ["440100", "440300", "441900"])
+    ref = vagg.weights.inverse_distance(seats.set_index("code"), standardise="none")
+    assert np.allclose(dense(w, seats["code"]), dense(ref, seats["code"]))
+    wp = from_spec({"source": "guangdong", "kind": "distance", "metric": "projected", "standardise": "none"},
+                   ["440100", "440300", "441900"])
+    gd = vagg.data.load_guangdong().loc[["440100", "440300", "441900"]]
+    refp = vagg.weights.inverse_distance(gd, metric="projected", standardise="none")
+    assert np.allclose(dense(wp, gd.index), dense(refp, gd.index))
+    with pytest.raises(DataError, match="no coordinates for ids: 440400"):
+        from_spec({"source": "guangdong", "kind": "distance", "points": str(path)}, ["440100", "440400"])
