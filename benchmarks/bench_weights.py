@@ -23,7 +23,6 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 from libpysal.weights import KNN, DistanceBand, Queen
 
 import vagg

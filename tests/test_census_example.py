@@ -6,7 +6,6 @@ import warnings
 
 import esda
 import numpy as np
-import pandas as pd
 import pytest
 
 import vagg

@@ -98,19 +98,26 @@ def _china(level: str):
     return gdf[columns]
 
 
-def _select_provinces(gdf, provinces_: Sequence[str] | str | None):
-    if provinces_ is None:
-        return gdf
-    wanted = [provinces_] if isinstance(provinces_, str) else list(provinces_)
-    table = provinces()
+#: suffixes a province's short Chinese name drops (广西壮族自治区 -> 广西, 广东省 -> 广东)
+_PROVINCE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区", "省", "市")
+
+
+def province_keys() -> dict[str, str]:
+    """Every accepted spelling of a province (lower case) -> its code: code, 2 digits, Chinese, short, English."""
     keys = {}
-    for code, row in table.iterrows():
-        for key in (code, code[:2], row["province_zh"], row["province_zh"].rstrip("省市"), row["province_en"]):
+    for code, row in provinces().iterrows():
+        zh = row["province_zh"]
+        short = next((zh[: -len(s)] for s in _PROVINCE_SUFFIXES if zh.endswith(s)), zh)
+        for key in (code, code[:2], zh, short, row["province_en"]):
             keys[str(key).lower()] = code
-    for name, zh in zip(table["province_zh"], table["province_zh"]):
-        for suffix in ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "特别行政区"):
-            if zh.endswith(suffix):
-                keys[zh[: -len(suffix)]] = table.index[table["province_zh"] == name][0]
+    return keys
+
+
+def _select_provinces(gdf, wanted: Sequence[str] | str | None):
+    if wanted is None:
+        return gdf
+    wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+    keys = province_keys()
     unknown = [p for p in wanted if str(p).strip().lower() not in keys]
     if unknown:
         raise DataError(f"unknown province(s): {unknown}; use a code (440000 or 44), a Chinese name (广东省 or 广东) "
