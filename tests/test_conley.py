@@ -149,3 +149,18 @@ def test_conley_corrects_spatially_correlated_errors():
     assert robust.mean() / sd < 0.75 and conley.mean() / sd > robust.mean() / sd + 0.1
     cover = {name: np.mean(np.abs(est - 1) < 1.96 * se) for name, se in (("robust", robust), ("conley", conley))}
     assert cover["conley"] > cover["robust"] + 0.05, cover
+
+
+def test_cross_section_conley():
+    """One cross-section (effects="none"): the meat sums over all pairs within the cut-off."""
+    gdf = vagg.data.load_china(provinces=["Jiangsu", "Zhejiang", "Anhui"])
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"y": rng.normal(size=len(gdf)), "x": rng.normal(size=len(gdf))}, index=gdf.index)
+    res = PanelFE.from_formula("y ~ x", df, effects="none").fit(cov="conley", coords=gdf, cutoff_km=300,
+                                                                  kernel="uniform")
+    x = np.column_stack([np.ones(len(df)), df["x"]])
+    e = df["y"].to_numpy() - x @ res.params.to_numpy()
+    d = great_circle_km(gdf[["lon", "lat"]].to_numpy())
+    meat = (x * e[:, None]).T @ (d <= 300).astype(float) @ (x * e[:, None])
+    bread = np.linalg.inv(x.T @ x)
+    assert np.allclose(res.cov.to_numpy(), bread @ meat @ bread * len(df) / (len(df) - 2), rtol=1e-10)
