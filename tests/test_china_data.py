@@ -144,3 +144,10 @@ def test_geometries_valid_and_polygon_queen_close_to_edge_list():
         from_polygons = vagg.weights.contiguity(counties, islands="keep", standardise="none")
     # the simplified polygons give one pair more than the 8,205 of the full-resolution boundaries
     assert from_polygons.s0 / 2 == 8206
+
+
+def test_autonomous_prefecture_short_names():
+    match = match_ids(["延边州", "黔东南", "恩施州", "湘西州", "大理州", "伊犁州", "锡林郭勒盟", "大兴安岭"])
+    assert match.mapping == {"延边州": "222400", "黔东南": "522600", "恩施州": "422800", "湘西州": "433100",
+                             "大理州": "532900", "伊犁州": "654000", "锡林郭勒盟": "152500", "大兴安岭": "232700"}
+    assert vagg.data.ids.name_forms("延边朝鲜族自治州") >= {"延边", "延边州"}

@@ -13,8 +13,10 @@ Rules, tried in order:
    ``500100``: the census file codes Chongqing ``500100``) is read as the
    municipality's code (``110000`` ...) when only the latter exists; reported
    in :attr:`IdMatch.recoded` and in a warning;
-3. a Chinese name equal to ``name_zh`` or to it without its administrative
-   suffix (市, 地区, 盟, 自治州, 区, 县, ...), if exactly one unit has it.
+3. a Chinese name equal to ``name_zh``, to it without its administrative
+   suffix (市, 地区, 盟, 自治州, 区, 县, ...), or for an autonomous unit to its
+   short form (``"延边"``, ``"延边州"`` for 延边朝鲜族自治州), if exactly one unit
+   has it; a name several units share is listed with all of them.
 """
 
 from __future__ import annotations
@@ -53,6 +55,27 @@ def normalise_id(value: object) -> str:
     if _NUMBER.match(text):
         return text.split(".")[0]
     return text
+
+
+#: ethnic groups named in autonomous prefectures, counties and banners (延边朝鲜族自治州 -> 延边, 延边州)
+ETHNIC_GROUPS = (
+    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼", "哈萨克",
+    "傣", "黎", "傈僳", "佤", "畲", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌",
+    "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂",
+    "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+)
+_AUTONOMOUS = re.compile(r"^(.+?)(?:(?:" + "|".join(sorted(ETHNIC_GROUPS, key=len, reverse=True))
+                         + r")族?)+自治([州县旗])$")
+
+
+def name_forms(name: str) -> set[str]:
+    """The forms a panel may use for a place: full, without suffix, and for autonomous units the short
+    form with and without the level (``"延边朝鲜族自治州"`` -> ``"延边"``, ``"延边州"``)."""
+    forms = {name, strip_suffix(name)}
+    found = _AUTONOMOUS.match(name)
+    if found:
+        forms |= {found.group(1), found.group(1) + found.group(2)}
+    return forms
 
 
 def strip_suffix(name: str) -> str:
@@ -148,7 +171,9 @@ def match_ids(ids: Iterable[object], level: str = "prefecture", geography: pd.Da
         geography = load_china(level)
     codes = set(map(str, geography.index))
     names = pd.Series(list(map(str, geography.index)), index=geography["name_zh"].astype(str).to_numpy())
-    stripped = pd.Series(names.to_numpy(), index=[strip_suffix(n) for n in names.index])
+    forms = [(form, code) for name, code in names.items() for form in name_forms(name)]
+    stripped = pd.Series([code for _, code in forms], index=[form for form, _ in forms]).groupby(level=0).agg(
+        lambda codes: sorted(set(codes)))
     result = IdMatch()
     for given in dict.fromkeys(ids):
         text = normalise_id(given)
@@ -158,13 +183,14 @@ def match_ids(ids: Iterable[object], level: str = "prefecture", geography: pd.Da
             result.mapping[given] = result.recoded[given] = MUNICIPALITIES[text]
             result.how[given] = "municipality code"
         else:
-            hits = names[names.index == text]
-            if len(hits) == 0:
-                hits = stripped[stripped.index == strip_suffix(text)]
+            hits = list(names[names.index == text])
+            for form in (text, strip_suffix(text)):
+                if not hits and form in stripped.index:
+                    hits = stripped[form]
             if len(hits) == 1:
-                result.mapping[given], result.how[given] = str(hits.iloc[0]), "name"
+                result.mapping[given], result.how[given] = str(hits[0]), "name"
             else:
-                result.unmatched[given] = ([f"{c} {text}" for c in hits] if len(hits) > 1
+                result.unmatched[given] = ([f"{c} {geography.loc[c, 'name_zh']}" for c in hits] if len(hits) > 1
                                            else _candidates(text, geography))
     clash = pd.Series(result.mapping).loc[lambda s: s.duplicated(keep=False)]
     if len(clash):
