@@ -164,3 +164,11 @@ def test_cross_section_conley():
     meat = (x * e[:, None]).T @ (d <= 300).astype(float) @ (x * e[:, None])
     bread = np.linalg.inv(x.T @ x)
     assert np.allclose(res.cov.to_numpy(), bread @ meat @ bread * len(df) / (len(df) - 2), rtol=1e-10)
+
+
+def test_units_at_the_same_point_are_neighbours():
+    coords = np.array([[113.0, 23.0], [113.0, 23.0], [113.5, 23.0], [118.0, 30.0]])
+    k = kernel_matrix(coords, 100.0, "bartlett").toarray()
+    d = great_circle_km(coords)
+    expected = np.where(d <= 100.0, 1 - d / 100.0, 0.0)
+    assert np.allclose(k, expected) and k[0, 1] == 1.0

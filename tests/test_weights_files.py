@@ -146,3 +146,17 @@ def test_from_spec_user_points_and_projected(tmp_path):
     assert np.allclose(dense(wp, gd.index), dense(refp, gd.index))
     with pytest.raises(DataError, match="no coordinates for ids: 440400"):
         from_spec({"source": "guangdong", "kind": "distance", "points": str(path)}, ["440100", "440400"])
+
+
+def test_from_spec_reproduces_the_pipeline_matrices():
+    """What the pipeline builds for Guangdong today, through one spec."""
+    panel = vagg.data.load_demo_panel()
+    ids = list(panel.index.get_level_values(0).unique())
+    for kind in ("queen", "rook", "knn"):
+        assert np.allclose(dense(from_spec({"source": "guangdong", "kind": kind}, ids), ids),
+                           dense(vagg.weights.guangdong(kind), ids))
+    assert np.allclose(dense(from_spec({"source": "guangdong", "kind": "distance"}, ids), ids),
+                       dense(vagg.weights.guangdong("distance"), ids))
+    gd = vagg.data.load_guangdong()[["lon", "lat"]]
+    assert np.allclose(dense(from_spec({"source": "guangdong", "kind": "economic"}, ids, data=panel), ids),
+                       dense(vagg.weights.economic_distance(gd, panel["gdp_per_capita"]), ids))

@@ -118,7 +118,10 @@ def refuse_duplicates(coords: np.ndarray, ids: list[str]) -> None:
 
 def pairs_within(coords: np.ndarray, cutoff: float, metric: str = "great-circle",
                  crs: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, d_ij) for all ordered pairs i != j with d_ij <= cutoff km (k-d tree, no n x n matrix)."""
+    """(i, j, d_ij) for all ordered pairs i != j with d_ij <= cutoff km (k-d tree, no n x n matrix).
+
+    Distinct units at the same point are included with distance 0.
+    """
     if not cutoff > 0:
         raise SpecificationError(f"the distance cut-off must be positive (km), got {cutoff}")
     tree = cKDTree(_points(coords, metric, crs))
@@ -126,7 +129,15 @@ def pairs_within(coords: np.ndarray, cutoff: float, metric: str = "great-circle"
                                       output_type="coo_matrix")
     dist = _to_distance(coo.data, metric)
     keep = (coo.row != coo.col) & (dist <= cutoff)
-    return coo.row[keep], coo.col[keep], dist[keep]
+    # a sparse result may leave out exact zeros: make sure the pairs of coincident points are there, once
+    same = pd.DataFrame({"group": pd.DataFrame(coords).groupby([0, 1]).ngroup(), "i": np.arange(len(coords))})
+    same = same[same["group"].duplicated(keep=False)]
+    pairs = same.merge(same, on="group")
+    pairs = pairs[pairs["i_x"] != pairs["i_y"]]
+    rows = np.r_[coo.row[keep], pairs["i_x"].to_numpy()]
+    cols = np.r_[coo.col[keep], pairs["i_y"].to_numpy()]
+    _, first = np.unique(rows.astype(np.int64) * len(coords) + cols, return_index=True)
+    return rows[first], cols[first], np.r_[dist[keep], np.zeros(len(pairs))][first]
 
 
 def nearest(coords: np.ndarray, k: int, metric: str = "great-circle",
