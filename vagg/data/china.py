@@ -84,7 +84,8 @@ def _level(level: str) -> str:
 def _china(level: str):
     import geopandas as gpd
 
-    with resources.as_file(_file({"prefecture": "china_prefectures.geojson.gz", "county": "china_counties.geojson.gz"}[level])) as path, gzip.open(path, "rb") as fh:
+    name = {"prefecture": "china_prefectures.geojson.gz", "county": "china_counties.geojson.gz"}[level]
+    with resources.as_file(_file(name)) as path, gzip.open(path, "rb") as fh:
         gdf = gpd.read_file(fh)
     gdf["adcode"] = gdf["adcode"].astype(str)
     table = provinces()

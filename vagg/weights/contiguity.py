@@ -83,8 +83,8 @@ def _join(mat: sp.csr_matrix, ids: list[str], coords) -> sp.csr_matrix:
     return join_islands(mat, points[position[ids].to_numpy()])
 
 
-def contiguity(gdf, kind: str = "queen", standardise: str | bool = "row", allow_islands: bool = False,
-               islands: str = "raise") -> W:
+def contiguity(gdf: pd.DataFrame, kind: str = "queen", standardise: str | bool = "row",
+               allow_islands: bool = False, islands: str = "raise") -> W:
     """Queen or rook contiguity from polygons (libpysal), ids from the index.
 
     Parameters

@@ -29,7 +29,7 @@ EARTH_RADIUS_KM = 6371.0088
 METRICS = ("great-circle", "projected")
 
 
-def coordinates(gdf_or_coords) -> tuple[np.ndarray, list[str]]:
+def coordinates(gdf_or_coords: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """(lon, lat) in degrees and ids (text) from a GeoDataFrame or a DataFrame with lon/lat.
 
     ``lon``/``lat`` columns win; otherwise polygon centroids are computed in the
@@ -185,7 +185,7 @@ def join_islands(mat: sp.csr_matrix, coords: np.ndarray, value=1.0, metric: str 
 
 
 def inverse_distance(
-    gdf_or_coords,
+    gdf_or_coords: pd.DataFrame,
     power: float = 1.0,
     cutoff: float | None = None,
     standardise: str | bool = "row",
@@ -239,7 +239,7 @@ def inverse_distance(
 
 
 def distance_band(
-    gdf_or_coords,
+    gdf_or_coords: pd.DataFrame,
     threshold: float,
     standardise: str | bool = "row",
     metric: str = "great-circle",
@@ -262,8 +262,8 @@ def distance_band(
                        kind=f"distance band ({threshold:g} km)")
 
 
-def knn(gdf_or_coords, k: int = 4, standardise: str | bool = "row", metric: str = "great-circle",
-        crs: str | None = None) -> W:
+def knn(gdf_or_coords: pd.DataFrame, k: int = 4, standardise: str | bool = "row",
+        metric: str = "great-circle", crs: str | None = None) -> W:
     """k-nearest-neighbour weights: :math:`w_{ij} = 1` for the k units nearest to i (not symmetric).
 
     Pinkse and Slade (1998), J. Econometrics 85; libpysal ``KNN`` on the

@@ -40,7 +40,8 @@ def unit_means(values: pd.Series, ids: list[str], name: str = "gdp_per_capita") 
     y = series.loc[ids].to_numpy(dtype=float)
     bad = ~(np.isfinite(y) & (y > 0))
     if bad.any():
-        raise DataError(f"{name} must be positive and finite; not so for ids: {_listing([ids[i] for i in np.flatnonzero(bad)])}")
+        wrong = [ids[i] for i in np.flatnonzero(bad)]
+        raise DataError(f"{name} must be positive and finite; not so for ids: {_listing(wrong)}")
     return y
 
 
@@ -79,7 +80,7 @@ def economic_asymmetric(values: pd.Series, standardise: str | bool = "row") -> W
 
 
 def economic_geographic(
-    gdf_or_coords,
+    gdf_or_coords: pd.DataFrame,
     gdp_per_capita: pd.Series,
     power: float = 1.0,
     cutoff: float | None = None,
@@ -120,7 +121,7 @@ def economic_geographic(
                        kind=f"economic-geographic nested (distance power {power:g})")
 
 
-def economic_distance(gdf_or_coords, gdp_per_capita: pd.Series, power: float = 1.0,
+def economic_distance(gdf_or_coords: pd.DataFrame, gdp_per_capita: pd.Series, power: float = 1.0,
                       standardise: str | bool = "row") -> W:
     """The economic-geographic nested matrix (kept under its first name); see :func:`economic_geographic`."""
     return economic_geographic(gdf_or_coords, gdp_per_capita, power=power, standardise=standardise)

@@ -143,7 +143,8 @@ def read_boundaries(path, id_column: str):
         raise DataError(f"{path.name}: no id column {id_column!r}; columns are {list(gdf.columns)}")
     gdf.index = pd.Index([normalise_id(v) for v in gdf[id_column]], name=id_column)
     if gdf.index.duplicated().any():
-        raise DataError(f"{path.name}: duplicate ids in {id_column!r}: {_listing(sorted(set(gdf.index[gdf.index.duplicated()])))}")
+        twice = sorted(set(gdf.index[gdf.index.duplicated()]))
+        raise DataError(f"{path.name}: duplicate ids in {id_column!r}: {_listing(twice)}")
     if gdf.crs is None:
         raise DataError(f"{path.name}: the file has no coordinate reference system")
     return gdf

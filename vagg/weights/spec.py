@@ -27,7 +27,7 @@ SPEC_KEYS = ("source", "id", "kind", "standardise", "k", "power", "cutoff", "isl
 
 
 def from_geography(
-    gdf,
+    gdf: pd.DataFrame,
     kind: str = "queen",
     standardise: str | bool = "row",
     k: int = 4,
