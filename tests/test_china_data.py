@@ -90,7 +90,7 @@ def test_census_is_real_and_long():
     assert "leiii/census" in census.attrs["source"]
     assert census.index.names == ["adcode", "year"] and len(census) == 2 * 369
     assert sorted(census.index.get_level_values("year").unique()) == [2010, 2020]
-    bj = census.loc[("110100", 2020)]
+    bj = census.loc[("110100", 2020)]  # 21,893,095: Beijing in the NBS 7th-census communique (2021)
     assert bj["population"] == 21893095 and math.isclose(bj["urban_share"], 19166433 / 21893095)
     raw = pd.read_csv(vagg.data.bundled.bundled_path("census_prefecture_2010_2020.csv"))
     variables = ["population", "urban_population", "rural_population", "household_size", "sex_ratio",
@@ -151,3 +151,13 @@ def test_autonomous_prefecture_short_names():
     assert match.mapping == {"延边州": "222400", "黔东南": "522600", "恩施州": "422800", "湘西州": "433100",
                              "大理州": "532900", "伊犁州": "654000", "锡林郭勒盟": "152500", "大兴安岭": "232700"}
     assert vagg.data.ids.name_forms("延边朝鲜族自治州") >= {"延边", "延边州"}
+
+
+def test_equal_area_projection_gives_published_areas():
+    """Areas in CHINA_PROJECTED_CRS (Albers equal-area): Beijing 16,410.54 km2 (Beijing Municipal Bureau of
+    Statistics, Beijing Statistical Yearbook), China's land about 9.6 million km2 (NBS)."""
+    area = load_china().to_crs(vagg.data.CHINA_PROJECTED_CRS).area / 1e6
+    assert abs(area["110100"] - 16410.54) / 16410.54 < 0.005
+    assert abs(area.sum() - 9.6e6) / 9.6e6 < 0.01
+    counties = load_china("county").to_crs(vagg.data.CHINA_PROJECTED_CRS).area / 1e6
+    assert abs(counties.sum() - area.sum()) / area.sum() < 1e-4  # the two levels tile the same country
