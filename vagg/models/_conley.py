@@ -67,6 +67,26 @@ def conley_meat(scores: np.ndarray, entity: np.ndarray, time: np.ndarray, kernel
     return meat
 
 
+def conley_covariance(x: np.ndarray, resid: np.ndarray, entity: np.ndarray, time: np.ndarray, points: np.ndarray,
+                      cutoff_km: float | None, kernel: str, lag: int, df_resid: int
+                      ) -> tuple[np.ndarray, dict[str, object]]:
+    """:math:`(\\ddot X'\\ddot X)^{-1}\\,c\\,\\hat S\\,(\\ddot X'\\ddot X)^{-1}` and a description.
+
+    ``entity``/``time`` are integer codes of the rows, ``points`` the (N x 2)
+    lon/lat of the entities in code order, :math:`c = n / \\text{df\\_resid}`.
+    """
+    n_periods = int(time.max()) + 1
+    if not 0 <= int(lag) < n_periods:
+        raise SpecificationError(f"Conley lag must be in [0, {n_periods - 1}], got {lag}")
+    kern = kernel_matrix(points, cutoff_km, kernel)
+    meat = conley_meat(x * resid[:, None], entity, time, kern, int(lag)) * (len(resid) / df_resid)
+    bread = np.linalg.inv(x.T @ x)
+    vcov = bread @ meat @ bread
+    info = {"n_clusters": None, "bandwidth": None, "cutoff_km": float(cutoff_km), "kernel": kernel,
+            "lag": int(lag)}
+    return (vcov + vcov.T) / 2, info
+
+
 def unit_coordinates(coords, entity_labels: np.ndarray, data: pd.DataFrame | None = None,
                      index: pd.MultiIndex | None = None) -> np.ndarray:
     """(N x 2) lon/lat of the panel's units, in the order of ``entity_labels``.

@@ -313,25 +313,16 @@ class PanelFE:
             df_t = df_resid
         return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
 
-
     def _conley(self, resid: np.ndarray, df_resid: int, coords: object, cutoff_km: float | None, kernel: str,
                 lag: int) -> tuple[np.ndarray, dict[str, object]]:
-        from vagg.models._conley import conley_meat, kernel_matrix, unit_coordinates
+        from vagg.models._conley import conley_covariance, unit_coordinates
 
         if coords is None:
             raise SpecificationError("Conley standard errors need coords= (unit locations) and cutoff_km=")
-        if not 0 <= int(lag) < self.groups.n_periods:
-            raise SpecificationError(f"Conley lag must be in [0, {self.groups.n_periods - 1}], got {lag}")
         labels = self.groups.entity_labels if self._is_panel else np.asarray(self.index)
         points = unit_coordinates(coords, labels, self.data, self.index)
-        x = self.x_dm
-        meat = conley_meat(x * resid[:, None], self.groups.entity, self.groups.time,
-                           kernel_matrix(points, cutoff_km, kernel), int(lag)) * (len(resid) / df_resid)
-        bread = np.linalg.inv(x.T @ x)
-        vcov = bread @ meat @ bread
-        info = {"n_clusters": None, "bandwidth": None, "cutoff_km": float(cutoff_km), "kernel": kernel,
-                "lag": int(lag)}
-        return (vcov + vcov.T) / 2, info
+        return conley_covariance(self.x_dm, resid, self.groups.entity, self.groups.time, points, cutoff_km,
+                                 kernel, lag, df_resid)
 
 
 class CoefficientTable:
