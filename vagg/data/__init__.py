@@ -17,6 +17,7 @@ from vagg.data.china import (
     provinces,
 )
 from vagg.data.ids import IdMatch, match_ids, normalise_id
+from vagg.data.missing import POLICIES, MissingReport, apply_missing_policy
 from vagg.data.panel import (
     check_columns,
     check_panel_index,
@@ -37,6 +38,9 @@ __all__ = [
     "match_ids",
     "normalise_id",
     "provinces",
+    "POLICIES",
+    "MissingReport",
+    "apply_missing_policy",
     "REGION_GROUPS",
     "DEMO_SEED",
     "check_columns",
