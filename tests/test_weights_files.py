@@ -160,3 +160,15 @@ def test_from_spec_reproduces_the_pipeline_matrices():
     gd = vagg.data.load_guangdong()[["lon", "lat"]]
     assert np.allclose(dense(from_spec({"source": "guangdong", "kind": "economic"}, ids, data=panel), ids),
                        dense(vagg.weights.economic_distance(gd, panel["gdp_per_capita"]), ids))
+
+
+def test_from_spec_rook_and_band():
+    gd_ids = list(vagg.data.load_guangdong().index)
+    rook = from_spec({"source": "china-prefecture", "kind": "rook", "standardise": "none"}, gd_ids)
+    assert np.allclose(dense(rook, gd_ids), dense(vagg.weights.guangdong("rook", standardise="none"), gd_ids))
+    band = from_spec({"source": "guangdong", "kind": "band", "cutoff": 120, "islands": "nearest",
+                      "standardise": "none"}, gd_ids)
+    ref = vagg.weights.distance_band(vagg.data.load_guangdong(), 120.0, standardise="none", islands="nearest")
+    assert np.array_equal(dense(band, gd_ids), dense(ref, gd_ids)) and set(np.unique(dense(band, gd_ids))) == {0, 1}
+    with pytest.raises(SpecificationError, match="band needs cutoff"):
+        from_spec({"source": "guangdong", "kind": "band"}, gd_ids)
