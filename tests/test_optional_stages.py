@@ -17,7 +17,7 @@ import pytest
 import vagg
 from vagg.optional import run_optional
 from vagg.report.optional import did_summary
-from vagg.pipeline import _Stages, _weights, build_variables, demo_config, plan_run, prepare_panel
+from vagg.pipeline import _Stages, build_variables, demo_config, plan_run, prepare_panel
 from vagg.simulate.demo import PILOT_EFFECTS, PILOT_WAVES
 
 
@@ -26,7 +26,7 @@ def optional_run():
     config = demo_config()
     panel, plan, _ = prepare_panel(config)
     panel, _ = build_variables(panel, config, plan)
-    out, notes = run_optional(panel, config, plan, _Stages(False), _weights(config["model"]["weights"], panel))
+    out, notes = run_optional(panel, config, plan, _Stages(False), next(iter(plan["matrices"].values())))
     return config, out, notes
 
 
