@@ -258,3 +258,27 @@ def test_correct_and_impacts_helpers_match_the_results_object():
     tables = dynamic_impacts(["x1", "x2"], res.params[keys].to_numpy(), res.cov.loc[keys, keys].to_numpy(),
                              res.spec.operator, 0, 0)
     pd.testing.assert_frame_equal(tables["long"], res.effects_tables(draws=0)["long"])
+
+
+def test_sparse_lu_path_equals_the_eigenvalue_path():
+    """logdet="lu" (large-N path; the bias traces still from the cached eigenvalues) gives the same fit."""
+    w = weights("economic", N)
+    scale = np.linalg.eigvals(w).real.max()
+    y, x = simulate_dynamic(w, 0.3, 0.2 / scale, 0.1 / scale, T, seed=21, time_sd=0.0)
+    eig = _spec(y, x, w, model="sdm", effects="entity", dynamic="spacetime").fit()
+    lu = _spec(y, x, w, model="sdm", effects="entity", dynamic="spacetime", logdet="lu").fit()
+    assert lu.logdet_method.startswith("sparse LU")
+    np.testing.assert_allclose(lu.params.to_numpy(), eig.params.to_numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(lu.std_errors.to_numpy(), eig.std_errors.to_numpy(), rtol=1e-5)
+
+
+def test_specification_tests_compare_dynamic_fits():
+    """Wald / LR of the dynamic SDM against its SAR: the LR uses the dynamic SAR's maximised likelihood."""
+    w = weights("rowstd", N)
+    y, x = simulate_dynamic(w, 0.3, 0.2, 0.1, T, seed=9, time_sd=0.0)
+    sdm = _spec(y, x, w, model="sdm", effects="entity", dynamic="spacetime").fit()
+    sar = _spec(y, x, w, model="sar", effects="entity", dynamic="spacetime", bias_correction=False).fit()
+    tests = sdm.specification_tests()
+    lr = tests.loc[[i for i in tests.index if "LR" in i and "SAR" in i][0], "statistic"]
+    assert lr == pytest.approx(2.0 * (sdm.loglik - sar.loglik), rel=1e-8)
+    assert lr > 5.99  # theta = (0.3, 0.2) is planted: rejected at 5% (chi2(2))
