@@ -390,10 +390,10 @@ def simulate_dynamic(w: np.ndarray, tau: float, rho: float, eta: float, periods:
 
 
 def dense_dynamic(y: np.ndarray, x: np.ndarray, w: np.ndarray, dynamic: str, effects: str, lee_yu: bool,
-                  model: str = "sdm", correct: bool = True) -> dict:
+                  model: str = "sdm", correct: bool = True, lagged: list[int] | None = None) -> dict:
     """Dense reference of the dynamic SAR / SDM (Yu, de Jong and Lee 2008), independent of vagg.
 
-    Periods 2..T on Z = [y_{t-1}, (W y_{t-1}), x_t, (W x_t)], explicit entity dummies (the direct approach);
+    Periods 2..T on Z = [y_{t-1}, (W y_{t-1}), x_t, (W x_t[:, lagged], all by default)], explicit entity dummies (the direct approach);
     time effects by the dense F_{N,N-1} transformation (``lee_yu``, W* = F_N' W F_N) or explicit time dummies.
     The bias correction is computed with dense matrices (no eigenvalues):
     theta^c = theta^ + C a, C the (g, rho, sigma^2) block of the inverse Fisher information,
@@ -411,8 +411,9 @@ def dense_dynamic(y: np.ndarray, x: np.ndarray, w: np.ndarray, dynamic: str, eff
     if dynamic == "spacetime":
         parts.append(np.einsum("ij,jt->it", w, ylag)[:, :, None])
     parts.append(x1)
+    lagged = list(range(x.shape[2])) if lagged is None else list(lagged)
     if model == "sdm":
-        parts.append(np.einsum("ij,jtk->itk", w, x1))
+        parts.append(np.einsum("ij,jtk->itk", w, x1[:, :, lagged]))
     z = np.concatenate(parts, axis=2)
     k = z.shape[2]
     if lee_yu and effects == "twoway":
@@ -461,7 +462,9 @@ def dense_dynamic(y: np.ndarray, x: np.ndarray, w: np.ndarray, dynamic: str, eff
     kx = x.shape[2]
     start = 2 if dynamic == "spacetime" else 1
     beta = params[start : start + kx]
-    dur = params[start + kx : start + 2 * kx] if model == "sdm" else np.zeros(kx)
+    dur = np.zeros(kx)
+    if model == "sdm":
+        dur[lagged] = params[start + kx : start + kx + len(lagged)]
     short, long = np.zeros((kx, 3)), np.zeros((kx, 3))
     for r in range(kx):
         for table, inv in ((short, np.linalg.inv(eye - rho * w)),

@@ -318,3 +318,20 @@ def test_cigarette_dynamic_sar_against_sdpdmod(reference_dir):
     np.testing.assert_allclose(fits[1], SDPDMOD_MOD3, rtol=0, atol=4e-3)
     np.testing.assert_allclose(fits[1][[0, 2, 3]], SDPDMOD_MOD3[[0, 2, 3]], rtol=0, atol=2e-4)
     np.testing.assert_allclose(fits[1] - fits[0], SDPDMOD_MOD3 - SDPDMOD_MOD2, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("effects,lee_yu", [("entity", False), ("twoway", True)])
+def test_partial_durbin_equals_dense_likelihood(effects, lee_yu):
+    """durbin=["x2"]: only x2's spatial lag enters beside y(t-1) and W y(t-1); x1's effects have theta = 0."""
+    w = weights("rowstd", N)
+    y, x = simulate_dynamic(w, 0.3, 0.2, 0.1, T, seed=31, theta=(0.0, 0.3), sigma=0.5,
+                            time_sd=2.0 if effects == "twoway" else 0.0)
+    res = _spec(y, x, w, model="sdm", effects=effects, lee_yu=lee_yu, dynamic="spacetime", durbin=["x2"]).fit()
+    assert list(res.params.index) == ["L_y", "W_L_y", "x1", "x2", "W_x2", "rho", "sigma2"]
+    ref = dense_dynamic(y, x, w, "spacetime", effects, lee_yu, lagged=[1])
+    np.testing.assert_allclose(res.params.to_numpy(), ref["params"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(res.std_errors.to_numpy(), ref["se"], rtol=1e-6)
+    tables = res.effects_tables(draws=0)
+    for horizon in ("short", "long"):
+        got = tables[horizon][["direct", "indirect", "total"]].to_numpy()
+        np.testing.assert_allclose(got, ref[horizon], rtol=1e-6, atol=1e-8)
