@@ -340,6 +340,25 @@ def test_cigarette_dynamic_sar_against_sdpdmod(reference_dir):
     np.testing.assert_allclose(fits[1] - fits[0], SDPDMOD_MOD3 - SDPDMOD_MOD2, rtol=0, atol=1e-4)
 
 
+def test_cigarette_time_lag_only_is_refused_as_unstable(reference_dir):
+    """SDPDmod's mod4 (y(t-1) only, corrected): tau = 0.920917, rho = 0.095318, so tau + rho = 1.016 >= 1.
+
+    vagg computes the same correction (tau = 0.921, rho = 0.093) and refuses the fit, naming the corrected
+    estimates and the stable uncorrected ones (radius 0.946).
+    """
+    from test_spatial_peers import load_cigar
+
+    import vagg
+
+    df, raw, codes = load_cigar(reference_dir)
+    w = vagg.weights.from_matrix(raw, codes)
+    spec = SpatialPanel.from_formula("lsales ~ lprice + lndi", df.set_index(["state", "year"]), w, model="sar",
+                                     effects="entity", dynamic="time")
+    with pytest.raises(SpecificationError, match=r"bias-corrected .* not stable: tau \(L.y\) = 0\.921\d, rho \(W y\) = "
+                                                 r"0\.09\d\d.* uncorrected ML estimates tau = 0\.8582.* radius 0\.94\d\d"):
+        spec.fit()
+
+
 @pytest.mark.parametrize("effects,lee_yu", [("entity", False), ("twoway", True)])
 def test_partial_durbin_equals_dense_likelihood(effects, lee_yu):
     """durbin=["x2"]: only x2's spatial lag enters beside y(t-1) and W y(t-1); x1's effects have theta = 0."""

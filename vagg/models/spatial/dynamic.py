@@ -91,7 +91,8 @@ def entity_direct(d: ml.Design) -> ml.Design:
     return replace(d, t_eff=t, n_eff=(d.n_eff // d.t_eff) * t)
 
 
-def _eig(op: SpatialOperator) -> np.ndarray:
+def eigenvalues_of(op: SpatialOperator) -> np.ndarray:
+    """The eigenvalues of W (cached)."""
     return op.eigenvalues if op.eigenvalues is not None else eigenvalues(op.w)
 
 
@@ -115,7 +116,7 @@ def correct(est: dict[str, object], d: ml.Design, op: SpatialOperator, dynamic: 
     tau = float(beta[0])
     eta = float(beta[1]) if dynamic == "spacetime" else 0.0
     a = np.zeros(k + 2)
-    t_tau, t_eta, t_rho = bias_traces(_eig(op), tau, rho, eta, d.unit_root)
+    t_tau, t_eta, t_rho = bias_traces(eigenvalues_of(op), tau, rho, eta, d.unit_root)
     a[0] = t_tau
     if dynamic == "spacetime":
         a[1] = t_eta
@@ -141,16 +142,16 @@ def spectral_radius(eig: np.ndarray, tau: np.ndarray, rho: np.ndarray, eta: np.n
     return np.abs((tau + eta * eig[None, :]) / (1.0 - rho * eig[None, :])).max(axis=1)
 
 
-def check_stability(op: SpatialOperator, tau: float, rho: float, eta: float, what: str) -> float:
-    """The spectral radius of A at the estimates; SpecificationError when it is not below 1."""
-    radius = float(spectral_radius(_eig(op), tau, rho, eta)[0])
+def check_stability(op: SpatialOperator, tau: float, rho: float, eta: float, what: str, note: str = "") -> float:
+    """The spectral radius of A at the estimates; SpecificationError (with ``note`` appended) when it is not below 1."""
+    radius = float(spectral_radius(eigenvalues_of(op), tau, rho, eta)[0])
     if radius >= 1.0:
         raise SpecificationError(
             f"the {what} dynamic spatial panel is not stable: tau (L.y) = {tau:.4f}, rho (W y) = {rho:.4f}, "
             f"eta (W L.y) = {eta:.4f}, tau + rho + eta = {tau + rho + eta:.4f}, and the spectral radius of "
             f"(I - rho W)^(-1) (tau I + eta W) is {radius:.4f} >= 1 (stability needs it below 1, which for a "
             "row-standardised W contains tau + rho + eta < 1); the outcome is non-stationary or spatially "
-            "cointegrated: difference it, add time effects, or use a static model"
+            f"cointegrated: difference it, add time effects, or use a static model{note}"
         )
     return radius
 
@@ -201,7 +202,7 @@ def dynamic_impacts(
         sample = draw_parameters(centre, cov, draws, seed)
         rho, tau, eta = sample[:, 2 * k], sample[:, 2 * k + 1], sample[:, 2 * k + 2]
         rho_long = (rho + eta) / np.where(tau < 1.0, 1.0 - tau, np.nan)
-        ok = ((spectral_radius(_eig(op), tau, rho, eta) < 1.0) & (rho > low) & (rho < high)
+        ok = ((spectral_radius(eigenvalues_of(op), tau, rho, eta) < 1.0) & (rho > low) & (rho < high)
               & (rho_long > low) & (rho_long < high))
         kept = int(ok.sum())
         if kept < 2:

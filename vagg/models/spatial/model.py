@@ -335,12 +335,18 @@ class SpatialPanel:
         est = self._estimate(self.model, self.durbin)
         if not self.dynamic:
             return SpatialPanelResults(self, est)
+        def lags(fit: dict[str, object]) -> tuple[float, float, float]:
+            beta = np.asarray(fit["beta"])
+            return float(beta[0]), float(fit["spatial"]), float(beta[1]) if self.dynamic == "spacetime" else 0.0
+
+        note = ""
         if self.bias_correction:
+            radius = dyn.spectral_radius(dyn.eigenvalues_of(self.operator), *lags(est))[0]
+            note = (f" (the uncorrected ML estimates tau = {lags(est)[0]:.4f}, rho = {lags(est)[1]:.4f}, eta = "
+                    f"{lags(est)[2]:.4f} have radius {radius:.4f}; the bias correction moves them by O(1/T))")
             est = dyn.correct(est, est["design"], self.operator, self.dynamic)
-        beta = np.asarray(est["beta"])
-        eta = float(beta[1]) if self.dynamic == "spacetime" else 0.0
         what = "bias-corrected" if self.bias_correction else "estimated"
-        est["radius"] = dyn.check_stability(self.operator, float(beta[0]), float(est["spatial"]), eta, what)
+        est["radius"] = dyn.check_stability(self.operator, *lags(est), what, note)
         return DynamicSpatialPanelResults(self, est)
 
     def loglik_of(self, model: str, durbin: Sequence[str]) -> float:
