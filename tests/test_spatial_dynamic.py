@@ -374,3 +374,17 @@ def test_partial_durbin_equals_dense_likelihood(effects, lee_yu):
     for horizon in ("short", "long"):
         got = tables[horizon][["direct", "indirect", "total"]].to_numpy()
         np.testing.assert_allclose(got, ref[horizon], rtol=1e-6, atol=1e-8)
+
+
+def test_correction_beyond_the_admissible_interval_is_refused():
+    """A corrected rho outside (1/w_min, 1/w_max) is refused, naming both values (ML rho put at the edge)."""
+    w = weights("rowstd", N)
+    y, x = simulate_dynamic(w, 0.3, 0.2, 0.1, T, seed=8, time_sd=0.0)
+    op = SpatialOperator(sp.csr_matrix(w))
+    raw = np.concatenate([x, np.einsum("ij,jtk->itk", w, x)], axis=2)
+    d = entity_direct(make_design(*augment(y, raw, op.w, "spacetime"), op.w, "entity", False))
+    est = fit_lag(d, op)
+    shift = correct(dict(est), d, op, "spacetime")["bias"][d.x.shape[1]]  # -(rho^c - rho^)
+    est["spatial"] = op.bounds[1] + shift / 2.0 if shift < 0 else op.bounds[0] + shift / 2.0
+    with pytest.raises(SpecificationError, match=r"bias-corrected rho = .* \(ML .*\) is outside the admissible"):
+        correct(dict(est), d, op, "spacetime")
