@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
+from vagg._errors import SpecificationError
 from vagg.models._results import table_info
 from vagg.models.spatial import likelihood as ml
+from vagg.models.spatial.dynamic import dynamic_impacts
 from vagg.models.spatial.impacts import impact_table
 from vagg.models.spatial.spectests import nested_tests
 
@@ -178,8 +180,6 @@ class SpatialPanelResults:
 
     def specification_tests(self) -> pd.DataFrame:
         """Wald and LR tests of this SDM against the SAR and (all lagged) the SEM."""
-        from vagg._errors import SpecificationError
-
         if self.model != "sdm":
             raise SpecificationError("specification_tests compares an SDM with its SAR and SEM restrictions; "
                                      f"this is an {_LABELS[self.model]}")
@@ -272,8 +272,6 @@ class DynamicSpatialPanelResults(SpatialPanelResults):
         N(params, cov), unstable draws dropped (column ``draws_kept``).  Each table has the layout of
         :meth:`SpatialPanelResults.impacts` (see :func:`vagg.models.spatial.dynamic.dynamic_impacts`).
         """
-        from vagg.models.spatial.dynamic import dynamic_impacts
-
         names = self.spec.exog_names
         lags = self.spec.regressor_names()[: 2 if self.spec.dynamic == "spacetime" else 1]
         keys = names + [f"W_{c}" for c in names] + ["rho"] + lags + ([] if len(lags) == 2 else ["eta"])
@@ -287,8 +285,6 @@ class DynamicSpatialPanelResults(SpatialPanelResults):
     def impacts(self, draws: int = 1000, seed: int = 0, method: str = "auto", horizon: str = "short") -> pd.DataFrame:
         """Short-run (default) or long-run (``horizon="long"``) effects; see :meth:`effects_tables`."""
         if horizon not in ("short", "long"):
-            from vagg._errors import SpecificationError
-
             raise SpecificationError(f"horizon must be 'short' or 'long', got {horizon!r}")
         return self.effects_tables(draws, seed, method)[horizon]
 
