@@ -126,5 +126,6 @@ def test_quantile_and_dynamic_stages_run_on_the_configured_grid(optional_run):
     assert sorted(process["quantile"].unique()) == config["quantile"]["quantiles"]
     assert set(process["regressor"]) == {"va_index", *config["model"]["controls"]}
     dyn = out["dynamic"]["fit"]
-    assert {"tau", "eta", "rho"} <= set(dyn.params.index)
-    assert np.isfinite(dyn.params.to_numpy()).all()
+    assert {"L_synergy", "W_L_synergy", "rho"} <= set(dyn.params.index)
+    assert dyn.spectral_radius < 1 and np.isfinite(dyn.params.to_numpy()).all()
+    assert set(out["dynamic"]["effects"]) == {"short", "long"}
