@@ -89,8 +89,9 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool) -> Report:
                                           "moran"), "Moran's I"))
         lisa = evo["lisa"]
         lisa_last = lisa.xs(years[-1], level=1) if isinstance(lisa.index, pd.MultiIndex) else lisa
-        evo_figures.append((output.figure(F.category_map(gdf, lisa_last["cluster"],
-                                                         title=f"LISA clusters {years[-1]}"), "lisa"), "LISA clusters"))
+        if gdf is not None:  # a matrix-file source gives weights but no boundaries
+            evo_figures.append((output.figure(F.category_map(gdf, lisa_last["cluster"], title=f"LISA clusters "
+                                                             f"{years[-1]}"), "lisa"), "LISA clusters"))
     density = evo["density"].pivot(index="x", columns="year", values="density")
     kde_fig = output.figure(F.ridge_densities(density, xlabel="index"), "kernel_density")
     sigma = output.table(frame_table(evo["sigma"], digits=4, title="Sigma convergence"), "sigma_convergence")
