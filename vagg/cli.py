@@ -87,15 +87,19 @@ def validate(path: Path, entity: str, time_: str, balanced: bool, sheet: str | N
         click.echo("missing values: none")
 
 
-@main.command(help="Run the whole analysis on the bundled (simulated) Guangdong demo panel.")
+@main.command(help="Run the whole analysis on bundled data: the simulated Guangdong demo panel (default) or the "
+                   "REAL census of China's prefecture-level units (--data census).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("vagg-demo"), show_default=True,
               help="Output folder.")
+@click.option("--data", "data", type=click.Choice(["guangdong", "census"]), default="guangdong", show_default=True,
+              help="guangdong: the SIMULATED 21-city panel; census: the real 2010/2020 census, all China.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def demo(out: Path, quiet: bool) -> None:
+def demo(out: Path, data: str, quiet: bool) -> None:
+    from vagg.census_demo import run_census_demo
     from vagg.pipeline import run_demo
 
     try:
-        manifest = run_demo(out, progress=not quiet)
+        manifest = (run_census_demo if data == "census" else run_demo)(out, progress=not quiet)
     except USER_ERRORS as exc:
         _fail(exc)
     except KeyboardInterrupt:
