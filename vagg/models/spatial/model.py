@@ -25,6 +25,7 @@ import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_panel_index, validate_panel
+from vagg.models._guards import check_balanced_outcome_varies, check_scale
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.logdet import SpatialOperator
 from vagg.weights import to_sparse
@@ -152,7 +153,10 @@ class SpatialPanel:
                 "the Lee-Yu correction with time effects needs a row-standardised W (every row summing to 1); "
                 "row-standardise W or pass lee_yu=False"
             )
+        check_scale(frame[[self.dependent_name, *self.exog_names]].to_numpy(dtype=float),
+                    [self.dependent_name, *self.exog_names], frame.index)
         self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
+        check_balanced_outcome_varies(self.y, self.dependent_name, effects)
         self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
         self.index = frame.index
 
