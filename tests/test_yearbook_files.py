@@ -39,6 +39,8 @@ REPAIRS = {
                  + "注：按当年价格计算,,,\n", [1.0, 2.0], "footnote"),
     "province total row": (HEADER + "440000,2011,9,广东省\n440100,2011,1,Guangzhou\n440100,2012,2,Guangzhou\n"
                            + TAIL, [1.0, 2.0], "total row(s) dropped: rows 2 (id '440000')"),
+    "tab separated": ("adcode\tyear\tx\n440100\t2011\t1\n440100\t2012\t2\n440300\t2011\t3\n440300\t2012\t4\n",
+                      [1.0, 2.0], None),
     "total by name": (HEADER + "440100,2011,1,Guangzhou\n440100,2012,2,Guangzhou\nsum1,2011,9,全省\n" + TAIL,
                       [1.0, 2.0], "name '全省'"),
 }

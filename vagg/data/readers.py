@@ -7,7 +7,8 @@ naming the cell:
 
 - encodings: UTF-8 (with or without BOM), else GB18030 (a superset of GBK and
   GB2312), for data files and for TOML configs (:func:`read_text`);
-- formats: csv, xlsx, legacy xls (``python-calamine``), an HTML table saved as ``.xls``,
+- formats: csv (comma, tab or semicolon), xlsx and legacy xls (``python-calamine``), an HTML table
+  (``lxml``) or an xlsx saved as ``.xls``,
   Stata dta, parquet;
 - layout: title rows and merged group-label rows above the header are found
   by locating the row that names the entity and time columns (or given by
@@ -99,9 +100,8 @@ def read_grid(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame,
         if kind in ("html", "text"):
             text, encoding = decode(path.read_bytes(), str(path))
             if kind == "text":
-                notes.append(f"{path.name} is tab- or comma-separated text saved as .xls; read as text")
-                sep = "\t" if "\t" in text.splitlines()[0] else ","
-                return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=sep), notes
+                notes.append(f"{path.name} is delimited text saved as .xls; read as text")
+                return _read_delimited(text), notes
             notes.append(f"{path.name} is an HTML table saved as .xls; read its first table")
             tables = pd.read_html(io.StringIO(text), header=None)
             grid = tables[0]
@@ -109,14 +109,21 @@ def read_grid(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame,
                 grid = pd.concat([grid.columns.to_frame().T.reset_index(drop=True), grid], ignore_index=True)
                 grid.columns = range(grid.shape[1])
             return grid.astype(object), notes
-        engine = "calamine" if kind == "xls" else "openpyxl"
-        return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0, engine=engine), notes
-    if suffix == ".xlsx":
-        return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0), notes
+        if kind == "xlsx":
+            notes.append(f"{path.name} is an xlsx workbook saved as .xls; read as xlsx")
+    if suffix in (".xls", ".xlsx"):
+        return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0, engine="calamine"), notes
     text, encoding = decode(path.read_bytes(), str(path))
     if encoding != "utf-8-sig":
         notes.append(f"{path.name} read as {encoding.upper()} (Chinese GBK/GB18030 encoding)")
-    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False), notes
+    return _read_delimited(text), notes
+
+
+def _read_delimited(text: str) -> pd.DataFrame:
+    """Cells of delimited text: comma-separated, or tab / semicolon when the first line has no comma."""
+    first = text.lstrip().split("\n", 1)[0]
+    sep = "," if "," in first or not ("\t" in first or ";" in first) else ("\t" if "\t" in first else ";")
+    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=sep)
 
 
 def _cell_text(value: object) -> str:
