@@ -188,6 +188,8 @@ def test_own_columns_and_missing_inputs_skip_stages_with_notes(tmp_path):
     assert analysed["my_index"].equals(own.drop(index="440200", level=0)["my_index"])  # never overwritten
     html = (out / "report.html").read_text()
     assert "dropped 1 cities: 440200 (Shaoguan)" in html and "skipped: construction outcomes" in html
+    assert "note: skipped construction outcomes" in result.output
+    assert "note: wild cluster bootstrap not run: cov = 'robust'" in result.output
 
 
 @pytest.mark.slow

@@ -120,6 +120,8 @@ def run(config: Path, out: Path | None, quiet: bool, wait: float) -> None:
         _fail(exc)
     except KeyboardInterrupt:
         _interrupted(out or config)
+    for note in [*(f"skipped {s}" for s in manifest["skipped"]), *manifest["notes"]]:
+        click.echo(f"note: {note}")
     click.echo(f"wrote {len(manifest['files'])} files to {manifest['out']}")
 
 
