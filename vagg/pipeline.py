@@ -496,7 +496,7 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
     and then refuses; an error or Ctrl-C leaves the previous result.
 
     Returns the manifest (also written to ``manifest.json``); its ``files``
-    maps every file present to its SHA-256.
+    maps every file present to its SHA-256 (``manifest.json`` itself to None).
     """
     import warnings
 
