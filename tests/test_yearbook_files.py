@@ -142,6 +142,9 @@ def test_panel_indexed_time_entity_is_refused():
         check_panel_index(df.set_index(["year", "adcode"]))
     with pytest.raises(vagg.DataError, match=r"indexed \(time, entity\)"):
         vagg.models.PanelFE.from_formula("x ~ w", df.set_index(["year", "adcode"]).assign(w=[1.0, 3, 2, 5])).fit()
+    with pytest.raises(vagg.DataError, match=r"indexed \(time, entity\)"):  # pooled, clustered: never by year
+        vagg.models.PanelFE.from_formula("x ~ w", df.set_index(["year", "adcode"]).assign(w=[1.0, 3, 2, 5]),
+                                         effects="none").fit(cov="clustered")
     check_panel_index(df.set_index(["adcode", "year"]))
 
 

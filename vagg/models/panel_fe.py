@@ -137,8 +137,8 @@ class PanelFE:
         self.effects = _check_effects(effects)
         if not isinstance(exog, pd.DataFrame) or not isinstance(dependent, pd.Series):
             raise DataError("PanelFE needs the outcome as a Series and the regressors as a DataFrame")
-        if effects != "none":
-            check_panel_index(exog)
+        if effects != "none" or isinstance(exog.index, pd.MultiIndex):
+            check_panel_index(exog)  # also refuses a (time, entity) index, which would cluster by year
         self.dependent_name = str(dependent.name)
         frame = pd.concat([dependent.rename(self.dependent_name), exog], axis=1)
         check_columns(frame, frame.columns, numeric=True, complete=False)
