@@ -110,6 +110,7 @@ def _study(tmp_path, panel, **sections):
 
     panel.to_csv(tmp_path / "panel.csv")
     text = starter_config_text().replace('system = "indicators.toml"', 'system = "default"')
+    text = text.split("# Optional stages")[0]  # the core stages only: the optional ones are tested elsewhere
     for old, new in (("bootstrap_draws = 1000", "bootstrap_draws = 19"), ("impact_draws = 1000", "impact_draws = 19"),
                      ("placebo_draws = 500", "placebo_draws = 19"), (', "docx", "xlsx"', ''),
                      *sections.items()):

@@ -38,7 +38,7 @@ from vagg.models._within import (
     demean,
 )
 
-COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll-kraay")
+COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll-kraay", "conley")
 _EFFECT_WORDS = {"entity": "entity", "time": "time", "twoway": "entity and time"}
 
 
@@ -74,12 +74,36 @@ def _check_effects(effects: str) -> str:
     return effects
 
 
+_PRODUCT = re.compile(r"^(\w+)\s*\*\s*(\w+)$")
+
+
+def centring_means(data: pd.DataFrame, left: str, right: str) -> tuple[float, float]:
+    """Means of two columns over the rows where both are present (the centring of ``left * right``)."""
+    both = data[[left, right]].notna().all(axis=1)
+    means = data.loc[both, [left, right]].astype(float).mean()
+    return float(means[left]), float(means[right])
+
+
+def centred_product(data: pd.DataFrame, left: str, right: str) -> pd.Series:
+    """:math:`(x - \\bar x)(z - \\bar z)`, named ``"x:z"``, means from :func:`centring_means`.
+
+    With the main effects x and z in the model, the coefficient of x is then
+    the effect of x at the mean of z (Aiken and West 1991, *Multiple
+    Regression: Testing and Interpreting Interactions*, ch. 3).
+    """
+    mean_left, mean_right = centring_means(data, left, right)
+    product = (data[left].astype(float) - mean_left) * (data[right].astype(float) - mean_right)
+    return product.rename(f"{left}:{right}")
+
+
 def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """Split ``"y ~ x1 + x2"`` into the dependent Series and regressor DataFrame.
 
-    Terms that are column names are taken as they are; other terms
-    (``np.log(x)``, ``x1:x2``) are built by formulaic.  An intercept term
-    ("1" or "0") is ignored: the effects decide whether there is a constant.
+    Terms that are column names are taken as they are; ``x * z`` (two column
+    names) gives x, z and their mean-centred product ``x:z`` (see
+    :func:`centred_product`); other terms (``np.log(x)``, ``x1:x2``) are built
+    by formulaic.  An intercept term ("1" or "0") is ignored: the effects
+    decide whether there is a constant.
     """
     if not isinstance(formula, str) or formula.count("~") != 1:
         raise SpecificationError(f"a formula needs one '~', as in 'y ~ x1 + x2'; got {formula!r}")
@@ -89,15 +113,32 @@ def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
     terms = [t.strip() for t in rhs.split("+") if t.strip() not in ("", "1", "0")]
     if not terms:
         raise SpecificationError(f"formula {formula!r} has no regressors")
-    if all(t in data.columns for t in terms):
-        return data[lhs], data[terms]
-    unknown = [t for t in terms if re.fullmatch(r"\w+", t) and t not in data.columns]
+    products: dict[str, tuple[str, str]] = {}
+    expanded: list[str] = []
+    for term in terms:
+        match = _PRODUCT.match(term)
+        if match is None:
+            expanded.append(term)
+            continue
+        pair = match.group(1), match.group(2)
+        expanded += [*pair, f"{pair[0]}:{pair[1]}"]
+        products[f"{pair[0]}:{pair[1]}"] = pair
+    expanded = list(dict.fromkeys(expanded))
+    unknown = [t for t in expanded if re.fullmatch(r"\w+", t) and t not in data.columns]
     if unknown:
         raise SpecificationError(f"regressor(s) not in the data: {', '.join(map(repr, unknown))}")
-    from formulaic import model_matrix
+    plain = [t for t in expanded if t not in products]
+    if all(t in data.columns for t in plain):
+        built = data[plain]
+    else:
+        from formulaic import model_matrix
 
-    exog = model_matrix("0 + " + " + ".join(terms), data, na_action="ignore")
-    return data[lhs], pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+        exog = model_matrix("0 + " + " + ".join(plain), data, na_action="ignore")
+        built = pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+    if not products:
+        return data[lhs], built
+    parts = [centred_product(data, *pair) for pair in products.values()]
+    return data[lhs], pd.concat([built, *parts], axis=1)
 
 
 def _cross_section_index(index: pd.Index) -> pd.MultiIndex:
@@ -264,19 +305,29 @@ class PanelFE:
         cov: str = "clustered",
         cluster: str | Sequence[str] | np.ndarray | None = None,
         bandwidth: int | None = None,
+        coords: object = None,
+        cutoff_km: float | None = None,
+        kernel: str = "bartlett",
+        lag: int = 0,
     ) -> PanelFEResults:
         """Estimate the coefficients and their covariance.
 
         Parameters
         ----------
         cov
-            "unadjusted", "robust", "clustered" (default) or "driscoll-kraay".
+            "unadjusted", "robust", "clustered" (default), "driscoll-kraay" or "conley".
         cluster
             For "clustered": None (the entity), "entity", "time", a column of
             ``data``, an array, or two names for two-way clustering.
         bandwidth
             Bartlett bandwidth for "driscoll-kraay" (default
             :math:`\\lfloor 4(T/100)^{2/9}\\rfloor`).
+        coords, cutoff_km, kernel, lag
+            For "conley" (spatial HAC, :mod:`vagg.models._conley`): the units'
+            locations (a GeoDataFrame or DataFrame with ``lon``/``lat`` indexed
+            by entity, or two column names of ``data``), the distance cut-off
+            in km, the kernel ("bartlett" or "uniform") and the serial lag
+            within units (0: spatial correlation only).
 
         Notes
         -----
@@ -311,8 +362,11 @@ class PanelFE:
             limit = self.groups.n_periods
             if bandwidth is not None and not 0 <= bandwidth < limit:
                 raise SpecificationError(f"Driscoll-Kraay bandwidth must be in [0, {limit - 1}], got {bandwidth}")
-        vcov, info = sandwich(self.x_dm, resid, cov, df_resid, clusters=clusters, time=self.groups.time,
-                              bandwidth=bandwidth)
+        if cov == "conley":
+            vcov, info = self._conley(resid, df_resid, coords, cutoff_km, kernel, lag)
+        else:
+            vcov, info = sandwich(self.x_dm, resid, cov, df_resid, clusters=clusters, time=self.groups.time,
+                                  bandwidth=bandwidth)
         if clusters is not None:
             g = info["n_clusters"]
             g_min = min(g) if isinstance(g, tuple) else g
@@ -322,6 +376,17 @@ class PanelFE:
         else:
             df_t = df_resid
         return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
+
+    def _conley(self, resid: np.ndarray, df_resid: int, coords: object, cutoff_km: float | None, kernel: str,
+                lag: int) -> tuple[np.ndarray, dict[str, object]]:
+        from vagg.models._conley import conley_covariance, unit_coordinates
+
+        if coords is None:
+            raise SpecificationError("Conley standard errors need coords= (unit locations) and cutoff_km=")
+        labels = self.groups.entity_labels if self._is_panel else np.asarray(self.index)
+        points = unit_coordinates(coords, labels, self.data, self.index)
+        return conley_covariance(self.x_dm, resid, self.groups.entity, self.groups.time, points, cutoff_km,
+                                 kernel, lag, df_resid)
 
 
 class CoefficientTable:
@@ -429,5 +494,8 @@ def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
         return f"clustered ({what})"
     if kind == "driscoll-kraay":
         return f"Driscoll-Kraay (bandwidth {info['bandwidth']})"
+    if kind == "conley":
+        serial = f", lag {info['lag']}" if info["lag"] else ""
+        return f"Conley ({info['kernel']}, {info['cutoff_km']:g} km{serial})"
     return kind
 
