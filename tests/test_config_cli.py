@@ -169,6 +169,9 @@ def test_validate_prints_repairs_and_text_columns(tmp_path):
     for fragment in ("entities: 1", "text columns (not analysed as numbers): name", "note: header found in row 2",
                      "read as GB18030", "units", "total row(s) dropped", "gdp: 1"):
         assert fragment in result.output, (fragment, result.output)
+    result = CliRunner().invoke(main, ["validate", str(path), "--entity", "adcode", "--time", "year",
+                                       "--totals", "refuse"])
+    assert result.exit_code == 2 and "total rows, not cities: rows 6 (id '440000')" in result.output
 
 
 @pytest.mark.parametrize(("keep", "fragment"), [("adcode == '440100'", "a single city (440100)"),
