@@ -26,6 +26,7 @@ from scipy import stats
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_columns, check_panel_index
 from vagg.models._covariance import sandwich
+from vagg.models._guards import check_scale
 from vagg.models._results import table_info
 from vagg.models._within import (
     ABSORBED_TOL,
@@ -177,8 +178,8 @@ class PanelFE:
         self.effects = _check_effects(effects)
         if not isinstance(exog, pd.DataFrame) or not isinstance(dependent, pd.Series):
             raise DataError("PanelFE needs the outcome as a Series and the regressors as a DataFrame")
-        if effects != "none":
-            check_panel_index(exog)
+        if effects != "none" or isinstance(exog.index, pd.MultiIndex):
+            check_panel_index(exog)  # also refuses a (time, entity) index, which would cluster by year
         self.dependent_name = str(dependent.name)
         frame = pd.concat([dependent.rename(self.dependent_name), exog], axis=1)
         check_columns(frame, frame.columns, numeric=True, complete=False)
@@ -206,7 +207,7 @@ class PanelFE:
     def _prepare(self, x: pd.DataFrame) -> None:
         names = [str(c) for c in x.columns]
         raw = x.to_numpy(dtype=float)
-        _check_scale(np.column_stack([self.y, raw]), [self.dependent_name, *names], self.index)
+        check_scale(np.column_stack([self.y, raw]), [self.dependent_name, *names], self.index)
         both = demean(np.column_stack([self.y, raw]), self.groups, self.effects)
         y_dm, x_dm = both[:, 0], both[:, 1:]
         if np.linalg.norm(y_dm) <= ABSORBED_TOL * max(np.linalg.norm(self.y), 1.0):
@@ -498,16 +499,3 @@ def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
         return f"Conley ({info['kernel']}, {info['cutoff_km']:g} km{serial})"
     return kind
 
-
-#: values above this overflow float64 when squared (sums of squares, cross-products)
-_MAX_ABS = 1e150
-
-
-def _check_scale(values: np.ndarray, names: list[str], index: pd.Index) -> None:
-    """Refuse values so large that the normal equations overflow, naming the column and the row."""
-    big = np.abs(values) > _MAX_ABS
-    if big.any():
-        r, c = np.argwhere(big)[0]
-        where = ", ".join(str(v) for v in index[r]) if isinstance(index[r], tuple) else str(index[r])
-        raise DataError(f"column {names[c]!r} holds {values[r, c]:.3g} at ({where}): too large to estimate with "
-                        "(its square overflows); rescale the column (e.g. to thousands or logs)")
