@@ -38,9 +38,28 @@ class Groups:
 
     @classmethod
     def from_index(cls, index: pd.MultiIndex) -> Groups:
-        entity, entity_labels = pd.factorize(index.get_level_values(0), sort=True)
-        time, time_labels = pd.factorize(index.get_level_values(1), sort=True)
-        return cls(entity, time, np.asarray(entity_labels), np.asarray(time_labels))
+        """Codes of the first two levels, numbered in sorted order of their labels.
+
+        Reads the MultiIndex's own codes when its levels are sorted (the
+        usual case, a few microseconds); otherwise factorizes the values.
+        Either way the codes equal ``pd.factorize(level, sort=True)``.
+        """
+        entity, entity_labels = _level_codes(index, 0)
+        time, time_labels = _level_codes(index, 1)
+        return cls(entity, time, entity_labels, time_labels)
+
+    @classmethod
+    def from_labels(cls, entity: np.ndarray, time: np.ndarray) -> Groups:
+        """Codes of entity and time label arrays, numbered in sorted label order."""
+        entity_codes, entity_labels = pd.factorize(np.asarray(entity), sort=True)
+        time_codes, time_labels = pd.factorize(np.asarray(time), sort=True)
+        return cls(entity_codes, time_codes, np.asarray(entity_labels), np.asarray(time_labels))
+
+    def subset(self, keep: np.ndarray) -> Groups:
+        """The groups of the rows ``keep`` (boolean), renumbered over the groups still present."""
+        entity, e_used = _renumber(self.entity[keep], self.n_entities)
+        time, t_used = _renumber(self.time[keep], self.n_periods)
+        return Groups(entity, time, self.entity_labels[e_used], self.time_labels[t_used])
 
     @property
     def n_entities(self) -> int:
@@ -53,6 +72,29 @@ class Groups:
     @property
     def balanced(self) -> bool:
         return len(self.entity) == self.n_entities * self.n_periods
+
+
+def _renumber(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes renumbered 0..G'-1 over the groups present, keeping their order, and those groups."""
+    used = np.bincount(codes, minlength=n_groups) > 0
+    if used.all():
+        return codes, used
+    return (np.cumsum(used) - 1)[codes], used
+
+
+def _level_codes(index: pd.MultiIndex, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(index.get_level_values(level), sort=True)``, from the index codes when possible."""
+    labels = index.levels[level]
+    codes = np.asarray(index.codes[level])
+    try:
+        sorted_levels = bool(labels.is_monotonic_increasing) and labels.is_unique
+    except TypeError:  # labels of mixed types
+        sorted_levels = False
+    if not sorted_levels or (len(codes) and codes.min() < 0):
+        values, uniques = pd.factorize(index.get_level_values(level), sort=True)
+        return values, np.asarray(uniques)
+    codes, used = _renumber(codes.astype(np.intp, copy=False), len(labels))
+    return codes, np.asarray(labels)[used]
 
 
 def group_means(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
