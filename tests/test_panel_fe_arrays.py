@@ -114,3 +114,9 @@ def test_dataframe_path_still_aligns_and_refuses(cigar):
     inf = cigar.assign(lp=cigar["lp"].where(cigar.index != (3, 70), np.inf))
     with pytest.raises(vagg.DataError, match="'lp' has an infinite value at"):
         PanelFE(inf["lsales"], inf[["lp"]])
+
+
+def test_one_cluster_is_refused_by_name(cigar):
+    one = cigar.loc[[1]]
+    with pytest.raises(vagg.SpecificationError, match="at least two clusters"):
+        PanelFE(one["lsales"], one[["lp"]], effects="entity").fit(cov="clustered")

@@ -73,6 +73,26 @@ def _unique_pairs(groups: Groups) -> bool:
     return bool(np.bincount(pairs, minlength=groups.n_entities * groups.n_periods).max(initial=0) <= 1)
 
 
+def nested_df(groups: Groups, effects: str, df_absorbed: int, clusters: np.ndarray) -> int:
+    """Effect parameters not nested in any cluster variable (the reghdfe rule, Correia 2017).
+
+    ``df_absorbed`` less the entity (or else the time) effects when every
+    entity (period) lies within one cluster of some column of ``clusters``
+    (n x 1 or n x 2 codes).
+    """
+    def nested(codes: np.ndarray, n_groups: int) -> bool:
+        for c in clusters.T:
+            if np.array_equal(c, codes) or np.unique(codes * (int(c.max()) + 1) + c).size == n_groups:
+                return True
+        return False
+
+    if effects in ("entity", "twoway") and nested(groups.entity, groups.n_entities):
+        return df_absorbed - groups.n_entities
+    if effects in ("time", "twoway") and nested(groups.time, groups.n_periods):
+        return df_absorbed - groups.n_periods
+    return df_absorbed
+
+
 def _check_effects(effects: str) -> str:
     if effects not in EFFECTS:
         raise SpecificationError(f"effects must be one of {EFFECTS}, got {effects!r}")
@@ -337,21 +357,7 @@ class PanelFE:
 
     def _nested_df(self, clusters: np.ndarray) -> int:
         """Effect parameters not nested in any cluster variable (Correia 2017)."""
-        def nested(codes: np.ndarray) -> bool:
-            n_groups = int(codes.max()) + 1  # codes number the groups present, 0..G-1
-            for c in clusters.T:
-                if np.array_equal(c, codes):
-                    return True
-                if np.unique(codes * (int(c.max()) + 1) + c).size == n_groups:
-                    return True
-            return False
-
-        d = self.df_absorbed
-        if self.effects in ("entity", "twoway") and nested(self.groups.entity):
-            return d - self.groups.n_entities
-        if self.effects in ("time", "twoway") and nested(self.groups.time):
-            return d - self.groups.n_periods
-        return d
+        return nested_df(self.groups, self.effects, self.df_absorbed, clusters)
 
     # -- fit ----------------------------------------------------------------------
     def fit(
@@ -400,14 +406,13 @@ class PanelFE:
             limit = self.groups.n_periods
             if bandwidth is not None and not 0 <= bandwidth < limit:
                 raise SpecificationError(f"Driscoll-Kraay bandwidth must be in [0, {limit - 1}], got {bandwidth}")
+        if clusters is not None and min(len(np.unique(c)) for c in clusters.T) < 2:
+            raise SpecificationError("clustered standard errors need at least two clusters")
         vcov, info = sandwich(self.x_dm, resid, cov, df_resid, clusters=clusters, time=self.groups.time,
                               bandwidth=bandwidth)
         if clusters is not None:
             g = info["n_clusters"]
-            g_min = min(g) if isinstance(g, tuple) else g
-            if g_min < 2:
-                raise SpecificationError("clustered standard errors need at least two clusters")
-            df_t = g_min - 1
+            df_t = (min(g) if isinstance(g, tuple) else g) - 1
         else:
             df_t = df_resid
         return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
