@@ -152,6 +152,6 @@ def _null_draws(x: np.ndarray, xtx: np.ndarray, q: np.ndarray, e: np.ndarray, se
         resid = demean(flat, groups, effects).reshape(n, -1, groups.n_entities).transpose(1, 0, 2)
         resid -= q[sl] @ (q[sl].transpose(0, 2, 1) @ resid)
         kmat[sl] = ind @ (c[sl][:, :, None] * resid)
-    scores = kmat @ signs                                              # (S, G, B)
+    scores = (kmat.reshape(-1, groups.n_entities) @ signs).reshape(s, ind.shape[0], -1)   # (S, G, B), one GEMM
     factor = se**2 / np.einsum("sg,sg->s", base, base)
     return b, b / np.sqrt(factor[:, None] * np.einsum("sgb,sgb->sb", scores, scores))

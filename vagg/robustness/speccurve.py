@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
+from scipy import special, stats
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_columns, check_panel_index
@@ -201,15 +201,20 @@ def _run_task(task: tuple, rng: np.random.Generator, context: dict[str, Any]) ->
         signs = signs[context["entities"].get_indexer(groups.entity_labels)]
     spec_cols = [(local[spec.outcome], [local[c] for c in (spec.treatment, *spec.controls)]) for spec, _ in members]
     fits = fit_block(values, spec_cols, groups, effects, codes, signs)
+    done = [f for f in fits if f is not None]
+    if done:  # every fit of a block shares n, G and so df_t: the t quantile once, the p-values as one array
+        df_t = done[0]["df_t"]
+        q = stats.t.ppf(0.5 + 0.95 / 2, df_t)
+        est, se = np.array([f["estimate"] for f in done]), np.array([f["se"] for f in done])
+        pvalues = iter(2 * stats.t.sf(np.abs(est / se), df_t))
+        notes = _cluster_notes(done[0]["n_clusters"])
     out = []
     for (spec, labels), fit in zip(members, fits):
         if fit is None:
             out.append(_one_spec((spec, labels), rng, context))
             continue
-        est, se, df_t = fit["estimate"], fit["se"], fit["df_t"]
-        q = stats.t.ppf(0.5 + 0.95 / 2, df_t)
-        p = 2 * stats.t.sf(np.abs(est / se), df_t)
-        row = _row(est, se, p, (est - q * se, est + q * se), fit["nobs"], _cluster_notes(fit["n_clusters"]))
+        est, se = fit["estimate"], fit["se"]
+        row = _row(est, se, next(pvalues), (est - q * se, est + q * se), fit["nobs"], notes)
         boot = signs is not None
         out.append({**labels, **row, "boot_b": fit["boot_b"] if boot else None,
                     "boot_t": fit["boot_t"] if boot else None, "df_t": df_t if boot else np.nan})
@@ -225,10 +230,10 @@ def _curve_statistics(b: np.ndarray, t: np.ndarray, df_t: np.ndarray, alpha: flo
     draw is "as extreme" as the data whichever the direction.
     """
     sign = np.where(np.median(b, axis=0) >= 0, 1.0, -1.0)
-    crit = stats.t.ppf(1 - alpha / 2, df_t)[:, None]
+    crit = special.stdtrit(df_t, 1 - alpha / 2)[:, None]          # stats.t.ppf without its argument checks
     n_sig = np.sum((np.abs(t) > crit) & (np.sign(t) == sign), axis=0)
-    p_one = stats.t.sf(sign * t, df_t[:, None])
-    z = stats.norm.isf(np.clip(p_one, 1e-300, 1 - 1e-16)).mean(axis=0)
+    p_one = special.stdtr(df_t[:, None], -(sign * t))             # stats.t.sf
+    z = -special.ndtri(np.clip(p_one, 1e-300, 1 - 1e-16)).mean(axis=0)   # stats.norm.isf
     return np.vstack([np.abs(np.median(b, axis=0)), n_sig, z])
 
 
