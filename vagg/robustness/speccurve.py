@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy import special, stats
+from threadpoolctl import threadpool_limits
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_columns, check_panel_index
@@ -200,7 +201,8 @@ def _run_task(task: tuple, rng: np.random.Generator, context: dict[str, Any]) ->
     if signs is not None:
         signs = signs[context["entities"].get_indexer(groups.entity_labels)]
     spec_cols = [(local[spec.outcome], [local[c] for c in (spec.treatment, *spec.controls)]) for spec, _ in members]
-    fits = fit_block(values, spec_cols, groups, effects, codes, signs)
+    with threadpool_limits(limits=1, user_api="blas"):  # as in joblib and dask workers: identical bits everywhere
+        fits = fit_block(values, spec_cols, groups, effects, codes, signs)
     done = [f for f in fits if f is not None]
     if done:  # every fit of a block shares n, G and so df_t: the t quantile once, the p-values as one array
         df_t = done[0]["df_t"]
