@@ -21,8 +21,8 @@ with :math:`c'` the treatment row of :math:`(\\ddot X'\\ddot X)^{-1}\\ddot X'`,
 :math:`M` the annihilator of the fixed effects and :math:`\\ddot X`, and
 :math:`C_{gi} = c_i 1\\{i \\in g\\}`.  :math:`K` (G x N) costs one demeaning of N
 columns per specification; the B draws then cost one (G x N)(N x B) product
-instead of B demeanings of an n-vector (Roodman et al. 2019, *Stata Journal*
-19:4, sec. 3, use the same factorisation for the wild cluster bootstrap).
+instead of B demeanings of an n-vector (the idea of boottest: Roodman,
+Nielsen, MacKinnon and Webb 2019, *Stata Journal* 19(1):4-60).
 """
 
 from __future__ import annotations
