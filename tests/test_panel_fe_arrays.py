@@ -120,3 +120,21 @@ def test_one_cluster_is_refused_by_name(cigar):
     one = cigar.loc[[1]]
     with pytest.raises(vagg.SpecificationError, match="at least two clusters"):
         PanelFE(one["lsales"], one[["lp"]], effects="entity").fit(cov="clustered")
+
+
+@pytest.mark.parametrize("effects", ["entity", "time", "twoway"])
+def test_demean_grid_path_equals_group_sums(cigar, effects):
+    """Sorted balanced rows are demeaned as an N x T x p array; shuffled rows take the group-sum path
+    (np.add.at for few columns, a sparse product for many): the same numbers, row by row."""
+    from vagg.models._within import WIDE, Groups, demean
+
+    rng = np.random.default_rng(0)
+    for width in (3, WIDE + 1):
+        a = rng.normal(size=(len(cigar), width))
+        groups = Groups.from_index(cigar.index)
+        assert groups.grid()
+        order = rng.permutation(len(cigar))
+        shuffled = Groups.from_index(cigar.index[order])
+        assert not shuffled.grid()
+        np.testing.assert_allclose(demean(a[order], shuffled, effects), demean(a, groups, effects)[order],
+                                   rtol=0, atol=1e-13)

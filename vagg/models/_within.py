@@ -74,6 +74,12 @@ class Groups:
     def balanced(self) -> bool:
         return len(self.entity) == self.n_entities * self.n_periods
 
+    def grid(self) -> bool:
+        """True when the rows are the full entity x period grid in entity-major order (reshapeable to N x T)."""
+        n, t = self.n_entities, self.n_periods
+        return (self.balanced and np.array_equal(self.time, np.tile(np.arange(t), n))
+                and np.array_equal(self.entity, np.repeat(np.arange(n), t)))
+
 
 def _renumber(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Codes renumbered 0..G'-1 over the groups present, keeping their order, and those groups."""
@@ -141,10 +147,20 @@ def demean(a: np.ndarray, groups: Groups, effects: str) -> np.ndarray:
     Returns
     -------
     The (n x p) residual of ``a`` after projecting on the effect dummies.
+    Rows that form the full grid in entity-major order (the usual sorted
+    balanced panel) are demeaned as an N x T x p array; other rows by
+    group sums.
     """
     a = np.asarray(a, dtype=float)
     if effects == "none":
         return a
+    if a.ndim == 2 and groups.grid():  # rows are the N x T grid: means along the axes of an N x T x p view
+        cube = a.reshape(groups.n_entities, groups.n_periods, a.shape[1])
+        if effects in ("entity", "twoway"):
+            cube = cube - cube.mean(axis=1, keepdims=True)
+        if effects in ("time", "twoway"):
+            cube = cube - cube.mean(axis=0, keepdims=True)
+        return cube.reshape(a.shape)
     if effects == "entity":
         return a - group_means(a, groups.entity, groups.n_entities)[groups.entity]
     if effects == "time":
