@@ -107,3 +107,20 @@ def test_null_draws_equal_the_per_specification_bootstrap(data):
     np.testing.assert_allclose(fit["boot_t"], t, rtol=1e-11)
     assert fit["estimate"] == pytest.approx(res.params["va"], rel=1e-13)
     assert fit["se"] == pytest.approx(res.std_errors["va"], rel=1e-12)
+
+
+def test_curve_statistics_equal_the_scipy_distribution_calls():
+    """The curve statistics call scipy.special directly; twin: the same formulas through scipy.stats."""
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    b, t = rng.normal(size=(40, 300)), 2.5 * rng.standard_t(5, size=(40, 300))
+    df_t = rng.integers(5, 30, size=40).astype(float)
+    ours = speccurve._curve_statistics(b, t, df_t, 0.05)
+    sign = np.where(np.median(b, axis=0) >= 0, 1.0, -1.0)
+    crit = stats.t.ppf(0.975, df_t)[:, None]
+    n_sig = np.sum((np.abs(t) > crit) & (np.sign(t) == sign), axis=0)
+    z = stats.norm.isf(np.clip(stats.t.sf(sign * t, df_t[:, None]), 1e-300, 1 - 1e-16)).mean(axis=0)
+    np.testing.assert_array_equal(ours[1], n_sig)
+    np.testing.assert_allclose(ours[2], z, rtol=1e-14, atol=1e-14)
+    np.testing.assert_array_equal(ours[0], np.abs(np.median(b, axis=0)))
