@@ -115,6 +115,8 @@ def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
     if not terms:
         raise SpecificationError(f"formula {formula!r} has no regressors")
     if all(t in data.columns for t in terms):
+        if data.columns.is_unique:  # positions and iloc: about half the time of data[terms] on a wide frame
+            return data[lhs], data.iloc[:, [data.columns.get_loc(t) for t in terms]]
         return data[lhs], data[terms]
     unknown = [t for t in terms if re.fullmatch(r"\w+", t) and t not in data.columns]
     if unknown:
