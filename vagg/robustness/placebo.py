@@ -220,7 +220,7 @@ def _sdm_draws(y: pd.Series, exog: pd.DataFrame, treatment: str, w: Any, effects
 
 
 def _sdm_draws_fwl(model: Any, treatment: str, within: str, rng: np.random.Generator, size: int) -> np.ndarray:
-    """``size`` SDM placebo estimates without refitting the whole model.
+    r"""``size`` SDM placebo estimates without refitting the whole model.
 
     Only the treatment x and its lag Wx change between permutations: the
     lags of all permutations of the chunk are one sparse product, and each
