@@ -79,6 +79,9 @@ class OutputFolder:
         while True:
             try:
                 fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except (FileNotFoundError, PermissionError) as exc:  # a parent no one may write into (/proc, /sys)
+                raise SpecificationError(f"output folder {self.target}: cannot write into {self.target.parent} "
+                                         f"(permission denied: {exc.strerror})") from None
             except FileExistsError:
                 holder = _pid_of(self.lock)
                 if not _alive(holder):

@@ -343,9 +343,15 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
         if w is not None:
             out["moran"] = evolution.moran(panel, x, w, seed=seed)
             out["lisa"] = evolution.lisa(panel, x, w, seed=seed)
+        if plan["geography"]:
+            out["ellipse"] = evolution.standard_ellipse(panel, plan["area"][["lon", "lat"]], column=x)
         return out
 
     res["evolution"] = stages.run("evolution", describe)
+    if built["index"] is not None:
+        from vagg.mechanisms import obstacle_degree
+
+        res["obstacles"] = stages.run("obstacle degrees", obstacle_degree, panel, index=built["index"])
     last = years[-1]
     if plan["flows"]:
         res["flows"] = {name: flow_networks(panel.xs(last, level=1, drop_level=False), mass,

@@ -20,7 +20,11 @@ from vagg.report.html import Report, Section
 
 
 def add_optional_sections(res: dict[str, Any], w: Any, report: Report) -> None:
-    """Add a section for every optional stage that ran."""
+    """Add a section for the obstacle degrees, the ellipse and every optional stage that ran."""
+    if "obstacles" in res:
+        _obstacles(res, w, report)
+    if "ellipse" in res.get("evolution", {}):
+        _ellipse(res, w, report)
     for key, add in (("threshold", _threshold), ("quantile", _quantile), ("dynamic", _dynamic), ("did", _did),
                      ("moderation", _moderation)):
         if key in res:
@@ -29,6 +33,40 @@ def add_optional_sections(res: dict[str, Any], w: Any, report: Report) -> None:
 
 def _label(w: Any, name: str) -> str:
     return w.labels.get(name, name)
+
+
+def _obstacles(res: dict[str, Any], w: Any, report: Report) -> None:
+    from vagg.mechanisms import top_obstacles
+
+    result = res["obstacles"]
+    last = int(result.dimensions.index.get_level_values(1).max())
+    dims = result.dimensions.xs(last, level=1)
+    mean = dims.mean().sort_values(ascending=False)
+    dims_t = w.table(dims, "obstacle_dimensions", 1, f"Obstacle degree of each dimension by city, {last} (%)",
+                     notes=["Obstacle degree = factor contribution (index weight) x deviation degree (1 - "
+                            "standardised value), as a share of the city's total (rows sum to 100)."])
+    top = top_obstacles(result, n=3, level="indicator", years=last).droplevel(1)  # rows: (city, rank)
+    top_t = w.table(top, "obstacle_top_indicators", 1, f"The three largest obstacle indicators of each city, {last} "
+                                                      "(%); rows: city / rank")
+    report.add(Section("Obstacle degrees", tables=[dims_t, top_t],
+                       reading=f"Across cities in {last} the largest obstacle is the {mean.index[0]} dimension "
+                               f"({mean.iloc[0]:.1f}% on average)."))
+
+
+def _ellipse(res: dict[str, Any], w: Any, report: Report) -> None:
+    ell, x = res["evolution"]["ellipse"], res["x"]
+    table = ell.table[["lon", "lat", "sigma_major", "sigma_minor", "azimuth", "shape", "shift"]]
+    tab = w.table(table, "standard_ellipse", 3, f"Gravity centre and standard deviational ellipse of "
+                                                f"{_label(w, x)} by year",
+                  notes=[f"Axes and shifts in {ell.unit}; azimuth in degrees clockwise from north."])
+    fig = w.figure(FM.ellipse_map(res["gdf"], ell.ellipses(), centres=ell.table,
+                                  title=f"Standard deviational ellipses of {_label(w, x)}"), "standard_ellipse")
+    first, last = table.index[0], table.index[-1]
+    moved = float(table["shift"].iloc[1:].sum())
+    report.add(Section("Gravity centre and standard deviational ellipse", tables=[tab],
+                       figures=[(fig, "Ellipse of each year over the city map and the path of the gravity centre")],
+                       reading=f"The gravity centre of {_label(w, x)} moved {moved:.1f} {ell.unit} in all between "
+                               f"{first} and {last}."))
 
 
 def _threshold(res: dict[str, Any], w: Any, report: Report) -> None:

@@ -226,9 +226,10 @@ def _sdm_draws_fwl(model: Any, treatment: str, within: str, rng: np.random.Gener
     lags of all permutations of the chunk are one sparse product, and each
     permutation's design is the real one with those two columns replaced
     (transformed as :func:`vagg.models.spatial.likelihood.make_design` does).  The concentrated
-    likelihood depends on the data through :math:`e_0'e_0, e_0'e_1, e_1'e_1`
-    only (the residuals of :math:`\tilde y` and :math:`\widetilde{Wy}` on the
-    design; :func:`vagg.models.spatial.likelihood.fit_lag`), so each
+    likelihood depends on the data through the residuals :math:`e_0, e_1` of
+    :math:`\tilde y` and :math:`\widetilde{Wy}` on the design
+    (:func:`vagg.models.spatial.likelihood.concentrated_lag`, which the fit
+    itself calls), so each
     permutation costs two k x k solves and the one-dimensional maximisation
     over rho -- with the fit's own arithmetic and optimiser, so the estimates
     are those of a full refit -- but no information matrix, traces or
@@ -244,24 +245,13 @@ def _sdm_draws_fwl(model: Any, treatment: str, within: str, rng: np.random.Gener
     paths = paths.transpose(1, 2, 0)                                                  # N x T x size
     lags = ml.lag(model.w, paths)
     raw = model._regressors(model.durbin)
-    y, wy = d.y.ravel(), d.wy.ravel()
     out = np.full(size, np.nan)
     for p in range(size):
         raw[:, :, moving[0]], raw[:, :, moving[1]] = paths[:, :, p], lags[:, :, p]
-        x = ml.within(raw, d.effects).reshape(len(y), -1)  # as make_design, so the arithmetic is the fit's
+        x = ml.within(raw, d.effects).reshape(d.y.size, -1)  # as make_design, so the arithmetic is the fit's
         try:
-            b0, b1 = ml._ols(x, y), ml._ols(x, wy)
-        except np.linalg.LinAlgError:
-            continue
-        e0, e1 = y - x @ b0, wy - x @ b1
-        a, b, c = e0 @ e0, e0 @ e1, e1 @ e1
-
-        def conc(rho: float, a: float = a, b: float = b, c: float = c) -> float:  # as fit_lag's
-            return -0.5 * d.n_eff * np.log((a - 2 * rho * b + rho * rho * c) / d.n_eff) + d.jacobian(model.operator,
-                                                                                                   rho)
-        try:
-            rho = ml._maximise(conc, model.operator, "rho")
-        except SpecificationError:
+            rho, b0, b1, _, _ = ml.concentrated_lag(d, model.operator, x)  # fit_lag's own maximisation
+        except (np.linalg.LinAlgError, SpecificationError):
             continue
         out[p] = (b0 - rho * b1)[moving[0]]
     return out

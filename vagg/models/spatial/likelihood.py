@@ -161,6 +161,26 @@ def _ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(x, y, rcond=None)[0]
 
 
+def concentrated_lag(d: Design, op: SpatialOperator,
+                     x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """rho maximising the concentrated lag likelihood with design ``x`` (NT x k, transformed), and the pieces
+    beta(rho) = b0 - rho b1, e(rho) = e0 - rho e1 (OLS of Q y and Q W y on ``x``).
+
+    ``||e0 - rho e1||^2`` comes from the R factor of [e0, e1], so that the
+    concentrated likelihood keeps its digits near the optimum.
+    """
+    y, wy = d.y.ravel(), d.wy.ravel()
+    b0, b1 = _ols(x, y), _ols(x, wy)
+    e0, e1 = y - x @ b0, wy - x @ b1
+    r = np.linalg.qr(np.column_stack([e0, e1]), mode="r")
+
+    def conc(rho: float) -> float:
+        ssr = (r[0, 0] - rho * r[0, 1]) ** 2 + (rho * r[1, 1]) ** 2
+        return -0.5 * d.n_eff * np.log(ssr / d.n_eff) + d.jacobian(op, rho)
+
+    return _maximise(conc, op, "rho"), b0, b1, e0, e1
+
+
 def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     """ML of the lag model; returns beta, rho, sigma2, loglik, resid, cov.
 
@@ -180,16 +200,8 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     tr G* = tr G - 1/(1-rho), tr G*^2 = tr G^2 - 1/(1-rho)^2 and
     tr G*'G* = tr G'G - ||G'1||^2/N.
     """
-    y, wy = d.y.ravel(), d.wy.ravel()
-    b0, b1 = _ols(d.x, y), _ols(d.x, wy)
-    e0, e1 = y - d.x @ b0, wy - d.x @ b1
-    r = np.linalg.qr(np.column_stack([e0, e1]), mode="r")  # ||e0 - rho e1||^2 as a sum of squares
-
-    def conc(rho: float) -> float:
-        ssr = (r[0, 0] - rho * r[0, 1]) ** 2 + (rho * r[1, 1]) ** 2
-        return -0.5 * d.n_eff * np.log(ssr / d.n_eff) + d.jacobian(op, rho)
-
-    rho = _maximise(conc, op, "rho")
+    y = d.y.ravel()
+    rho, b0, b1, e0, e1 = concentrated_lag(d, op, d.x)
     beta = b0 - rho * b1
     resid = e0 - rho * e1
     sigma2 = float(resid @ resid) / d.n_eff
