@@ -60,6 +60,9 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "output": {
         "dir": ((str,), "vagg-output"),
         "formats": ((list,), ["csv", "md", "tex", "html"]),
+        "city_names": ((str,), "en"),        # maps name the cities in English ("en") or Chinese ("zh")
+        "table1_years": ((list,), []),       # years of the Table 1 layout and maps; [] = first, middle, last
+        "precision": ((str,), "auto"),       # tiny non-zero numbers: more decimals ("auto") or "scientific"
     },
 }
 
@@ -70,7 +73,11 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("model", "effects"): ("none", "entity", "time", "twoway"),
     ("model", "cov"): ("unadjusted", "robust", "clustered", "driscoll-kraay"),
     ("model", "weights"): ("queen", "rook", "distance", "knn", "economic"),
+    ("output", "city_names"): ("en", "zh"),
+    ("output", "precision"): ("auto", "scientific"),
 }
+#: free-form sections: any key, each value of this type (``[labels]``: variable -> display label)
+FREE_SECTIONS: dict[str, type] = {"labels": str}
 
 
 def _unknown(key: str, known: list[str], where: str) -> SpecificationError:
@@ -91,8 +98,16 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
     """
     config: dict[str, Any] = {}
     for section in raw:
-        if section not in SCHEMA:
-            raise _unknown(section, list(SCHEMA), "")
+        if section not in SCHEMA and section not in FREE_SECTIONS:
+            raise _unknown(section, [*SCHEMA, *FREE_SECTIONS], "")
+    for section, kind in FREE_SECTIONS.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise SpecificationError(f"config section [{section}] must be a table")
+        for key, value in given.items():
+            if not isinstance(value, kind):
+                raise SpecificationError(f"config key {section}.{key} must be {kind.__name__}, got {value!r}")
+        config[section] = dict(given)
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})
         if not isinstance(given, dict):

@@ -53,20 +53,21 @@ class _Stages:
 class _Output:
     """Writes tables and figures into the output folder and remembers them for the manifest."""
 
-    def __init__(self, out_dir: Path, formats: list[str]) -> None:
+    def __init__(self, out_dir: Path, formats: list[str], simulated: bool = False) -> None:
         self.out_dir = out_dir
         self.formats = formats
+        self.simulated = simulated  # every table and figure of simulated data says so
         self.files: list[str] = []
 
     def table(self, table, name: str):
-        for path in table.write(self.out_dir / "tables", name, self.formats):
+        for path in table.write(self.out_dir / "tables", name, self.formats, simulated=self.simulated):
             self.files.append(str(path.relative_to(self.out_dir)))
         return table
 
     def figure(self, fig, name: str) -> str:
         from vagg.report.figures import save_figure
 
-        paths = save_figure(fig, self.out_dir / "figures", name)
+        paths = save_figure(fig, self.out_dir / "figures", name, simulated=self.simulated)
         self.files += [str(p.relative_to(self.out_dir)) for p in paths]
         return str(paths[0].relative_to(self.out_dir))
 
@@ -122,6 +123,18 @@ def build_variables(panel: pd.DataFrame, config: dict[str, Any]) -> tuple[pd.Dat
     return panel, {"index": index, "construction": construction, "synergy": synergy, "dimensions": dims}
 
 
+def table1_years(years: list[int], chosen: list[int]) -> list[int]:
+    """The years of the Table 1 layout and the index maps: ``chosen`` (config key output.table1_years; the
+    source study's 2011, 2015, 2020), or the first, middle and last year of the panel when none are chosen."""
+    if not chosen:
+        return [years[0], years[len(years) // 2], years[-1]] if len(years) >= 3 else list(years)
+    missing = [y for y in chosen if y not in years]
+    if missing:
+        raise SpecificationError(f"config key output.table1_years names years not in the panel: {missing}; "
+                                 f"the panel has {years[0]}-{years[-1]}")
+    return list(chosen)
+
+
 def select_variants(variants: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
     """The robustness variants whose names start with one of ``chosen`` (all when empty).
 
@@ -156,7 +169,8 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -
     res: dict[str, Any] = {"panel": panel, "built": built, "x": x, "y": y, "controls": controls,
                            "mediators": mediators, "group": group, "gdf": load_guangdong()}
     years = sorted(panel.index.get_level_values(1).unique())
-    shown_years = [years[0], years[len(years) // 2], years[-1]] if len(years) >= 3 else years
+    shown_years = table1_years(years, config["output"].get("table1_years", []))
+    res["shown_years"] = shown_years
     res["table1"] = index_table(built["index"], years=shown_years)
     seed_table = load_seed_table1()
     res["audit"] = audit_ranking(seed_table, "index_2020", "reported_rank")
@@ -226,9 +240,11 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages") -
     def curve() -> Any:
         treatments = {name.split(": ")[-1]: variant["columns"][x]
                       for name, variant in checks.index_variants(panel, x).items()}
-        return checks.specification_curve(panel, outcomes=[y, "construction_index"], treatments=treatments,
-                                          controls={"none": [], "controls": controls}, n_boot=200, seed=seed,
-                                          n_jobs=1, progress=False)
+        # one curve per outcome: outcomes on different scales are not pooled, and each has its joint test
+        return {outcome: checks.specification_curve(panel, outcomes=[outcome], treatments=treatments,
+                                                    controls={"none": [], "controls": controls}, n_boot=200,
+                                                    seed=seed, n_jobs=1, progress=False)
+                for outcome in (y, "construction_index")}
 
     res["speccurve"] = stages.run("specification curve", curve)
     return res
@@ -260,13 +276,15 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
     panel = stages.run("load data", read_panel, data_cfg["path"], data_cfg["entity"], data_cfg["time"])
     panel = stages.run("validate panel", validate_panel, panel, balanced=True)
     simulated = bool(data_cfg["simulated"])
-    output = _Output(out_dir, list(config["output"]["formats"]))
+    output = _Output(out_dir, list(config["output"]["formats"]), simulated=simulated)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         from vagg.report.assemble import build_report
 
         results = run_stages(panel, config, stages)
-        report = stages.run("report", build_report, results, output, simulated)
+        report = stages.run("report", build_report, results, output, simulated, labels=config.get("labels", {}),
+                            city_language=config["output"].get("city_names", "en"),
+                            precision=config["output"].get("precision", "auto"))
     results["panel"].to_csv(out_dir / "panel.csv")
     output.files.append("panel.csv")
     report.write(out_dir / "report.html")

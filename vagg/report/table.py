@@ -47,6 +47,13 @@ _LATEX_SPECIAL = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "·": r"$\cdot$",
+    "×": r"$\times$",
+    "σ": r"$\sigma$",
+    "ρ": r"$\rho$",
+    "λ": r"$\lambda$",
+    "φ": r"$\phi$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
     "−": "-",
     "–": "--",
 }
