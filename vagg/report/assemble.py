@@ -59,7 +59,6 @@ def heterogeneity_tables(het: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     reference = het.reference
     gap = by_group["estimate"] - by_group.loc[reference, "estimate"]
     by_group.insert(1, "gap_to_reference", gap.where(by_group.index != reference))
-    by_group.index = [f"{g} (reference)" if g == reference else g for g in by_group.index]
     return by_group, het.differences
 
 
@@ -83,8 +82,9 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
     years = sorted(panel.index.get_level_values(1).unique())
     shown = list(res.get("shown_years") or [years[0], years[len(years) // 2], years[-1]])
 
-    def ftable(frame: pd.DataFrame, name: str, digits: int | list[int] = 4, title: str = "", notes=()) -> Any:
-        return output.table(frame_table(frame, title=title, digits=digits, notes=notes, labels=L,
+    def ftable(frame: pd.DataFrame, name: str, digits: int | list[int] = 4, title: str = "", notes=(),
+               rows: Mapping[str, str] | None = None) -> Any:
+        return output.table(frame_table(frame, title=title, digits=digits, notes=notes, labels={**L, **(rows or {})},
                                         precision=precision), name)
 
     variables = [x, *built["dimensions"], y, "construction_index", "va_construction_coordination",
@@ -221,8 +221,8 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
     by_group, differences = heterogeneity_tables(het)
     het_t = ftable(by_group, "heterogeneity", 4,
                    f"Heterogeneity by {group}: separate estimates per group (reference: {het.reference})",
-                   notes=["gap_to_reference: the group's estimate minus the reference group's, both from separate "
-                          "regressions."])
+                   notes=["Gap to reference: the group's estimate minus the reference group's, both from separate "
+                          "regressions."], rows={het.reference: f"{het.reference} (reference)"})
     diff_t = ftable(differences, "heterogeneity_differences", 4,
                     f"Pooled interaction model: slope differences from {het.reference}",
                     notes=["One model with common controls and fixed effects and the treatment interacted with each "

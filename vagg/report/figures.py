@@ -124,7 +124,10 @@ def text_outside_canvas(fig: plt.Figure, tolerance: float = 1.0) -> list[str]:
     watched during one draw), so tick labels of a hidden axis or beyond the
     view limits are not reported.
     """
-    renderer = fig.canvas.get_renderer()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)  # closed figures
+    renderer = canvas.get_renderer()
     drawn = []
     original = renderer.draw_text
 
@@ -138,7 +141,7 @@ def text_outside_canvas(fig: plt.Figure, tolerance: float = 1.0) -> list[str]:
         fig.draw(renderer)
     finally:
         del renderer.draw_text
-    width, height = fig.canvas.get_width_height()
+    width, height = canvas.get_width_height()
     outside = []
     for artist in dict.fromkeys(drawn):
         if not artist.get_text().strip():
