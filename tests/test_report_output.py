@@ -167,6 +167,15 @@ def test_report_in_a_real_browser(demo, tmp_path):
                 page.screenshot(path=str(tmp_path / f"report_{width}.png"))
                 page.screenshot(path=str(tmp_path / f"report_{width}_full.png"), full_page=True)
                 page.close()
+            # printed (vagg report-pdf): A4 less its margins is 688 px wide; no table may be cut at the right
+            page = browser.new_page(viewport={"width": 688, "height": 1000})
+            page.emulate_media(media="print")
+            page.goto(alone.as_uri())
+            cut = page.evaluate("""() => Array.from(document.querySelectorAll('table.vagg-table'))
+                .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .map(t => t.caption ? t.caption.textContent : '?')""")
+            assert cut == []
+            page.close()
         finally:
             browser.close()
     assert all((tmp_path / f"report_{w}.png").stat().st_size > 10_000 for w in (900, 1400))

@@ -17,8 +17,15 @@ import pandas as pd
 from vagg.report import figures as F
 from vagg.report.html import Report, Section
 from vagg.report.labels import label, labels_with_defaults
+from vagg.report.numbers import format_pvalue
 from vagg.report.regression import regression_table
 from vagg.report.table import frame_table
+
+
+def _p(value: float, equals: str = "") -> str:
+    """A p-value in running text: "= 0.012", or "<0.001" (never "0.000")."""
+    text = format_pvalue(float(value))[0]
+    return text if text.startswith("<") else equals + text
 
 
 def _summary(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -149,14 +156,14 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
 
     base = res["baseline"]
     notes = [f"Wild cluster bootstrap (WCR, Webb weights) p-value for {L[x]}: "
-             + ", ".join(f"({k + 1}) {w.pvalue:.3f}" for k, w in enumerate(base["wild"]))]
+             + ", ".join(f"({k + 1}) {_p(w.pvalue)}" for k, w in enumerate(base["wild"]))]
     baseline_t = output.table(regression_table(base["fits"], title="Baseline two-way fixed effects", labels=L,
                                                notes=notes, precision=precision), "baseline_fe")
     est = base["fits"][1].params[x]
     report.add(Section("Baseline", tables=[baseline_t],
                        reading=f"A one-point rise of the index goes with a {est:.4f} change in synergy "
-                               f"(clustered p = {base['fits'][1].pvalues[x]:.3f}, wild bootstrap p = "
-                               f"{base['wild'][1].pvalue:.3f})."))
+                               f"(clustered p {_p(base['fits'][1].pvalues[x], '= ')}, wild bootstrap p "
+                               f"{_p(base['wild'][1].pvalue, '= ')})."))
 
     meds = res["mediation"]
     med = meds[y]
@@ -209,9 +216,9 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
         reading = (f" The real estimate {rob.placebo.estimate:.4f} lies outside the placebo distribution's central "
                    f"95% [{placebo.loc['placebo estimates: 2.5% quantile', 'value']:.4f}, "
                    f"{placebo.loc['placebo estimates: 97.5% quantile', 'value']:.4f}] "
-                   f"(permutation p = {rob.placebo.pvalue:.3f})."
+                   f"(permutation p {_p(rob.placebo.pvalue, '= ')})."
                    if rob.placebo.share_beyond < 0.05 else
-                   f" Permutation p = {rob.placebo.pvalue:.3f} for the real estimate {rob.placebo.estimate:.4f}.")
+                   f" Permutation p {_p(rob.placebo.pvalue, '= ')} for the real estimate {rob.placebo.estimate:.4f}.")
     ok = battery[battery["status"] != "failed"]
     report.add(Section("Robustness", tables=tables, figures=figs,
                        reading=f"{(ok['estimate'] > 0).sum()} of {len(ok)} estimable variants keep a positive "
@@ -233,8 +240,8 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
                                             xlabel="estimate (95% interval)"), "heterogeneity")
     report.add(Section("Heterogeneity", tables=[het_t, diff_t], figures=[(het_fig, "Effect by region group")],
                        reading=f"Reference group: {het.reference}. Wald test of equal slopes in the pooled "
-                               f"interaction model p = {het.wald['pvalue']:.3f}; permutation test p = "
-                               f"{het.permutation_p:.3f}."))
+                               f"interaction model p {_p(het.wald['pvalue'], '= ')}; permutation test p "
+                               f"{_p(het.permutation_p, '= ')}."))
 
     con = res["contributions"]
     con_t = ftable(con.table, "contributions", 4, "Shapley-Owen decomposition of the within R²")

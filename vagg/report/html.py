@@ -21,8 +21,6 @@ body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin:
 .table-wrap table.vagg-table { margin: 0; }
 table.vagg-table th.panel { font-style: italic; text-align: left; padding-top: .4rem; }
 .simulated-note { color: #a04000; }
-@media print { .table-wrap { overflow: visible; } table.vagg-table { font-size: .7rem; }
-               figure { break-inside: avoid; } h2 { break-after: avoid; } }
 h1, h2 { font-family: Helvetica, Arial, sans-serif; }
 h2 { border-bottom: 1px solid #d5d8dc; padding-bottom: .2rem; margin-top: 2.5rem; }
 .simulated { background: #fdebd0; border-left: 4px solid #d68910; padding: .6rem 1rem; }
@@ -39,6 +37,12 @@ table.vagg-table td { white-space: nowrap; }
 figure { margin: 1rem 0; } figure img { width: 44rem; max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: #566573; }
 nav ol { columns: 2; }
+@page { size: A4; margin: 1.6cm 1.4cm; }
+@media print { body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+               .table-wrap { overflow: visible; }
+               table.vagg-table { font-size: 7pt; }
+               table.vagg-table th, table.vagg-table td { white-space: normal; padding: .05rem .25rem; }
+               figure { break-inside: avoid; } h2 { break-after: avoid; } nav { display: none; } }
 """
 
 
