@@ -7,19 +7,14 @@ import re
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 import vagg
-from vagg.cli import main
 from vagg.pipeline import build_variables, demo_config
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--quiet"])
-    assert result.exit_code == 0, result.output
-    return out
+def demo_run(demo_output):
+    return demo_output[0]  # one `vagg demo` run, shared with the report tests (conftest)
 
 
 def test_demo_writes_every_manifest_file(demo_run):

@@ -14,9 +14,6 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from vagg.pipeline import demo_config, run_pipeline
-from vagg.report import figures as F
-
 CHROMIUM = "/usr/bin/chromium"
 #: flags that work on a machine without display or network (see .ci/run)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -24,24 +21,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One demo run; every figure the pipeline writes is checked for text off its canvas as it is saved."""
-    out = tmp_path_factory.mktemp("demo")
-    real = F.save_figure
-    outside: dict[str, list[str]] = {}
-
-    def checking(fig, folder, name, *args, **kwargs):
-        paths = real(fig, folder, name, *args, **kwargs)
-        outside[name] = F.text_outside_canvas(fig)
-        return paths
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(F, "save_figure", checking)
-    try:
-        manifest = run_pipeline(demo_config(), out=out, progress=False)
-    finally:
-        mp.undo()
-    return out, manifest, outside
+def demo(demo_output):
+    """The shared demo run (conftest): folder, manifest, and the texts each figure drew off its canvas."""
+    return demo_output
 
 
 def test_every_pipeline_figure_keeps_its_text_on_the_canvas(demo):
