@@ -262,3 +262,31 @@ def test_missing_writer_library_is_a_clear_error(tmp_path, monkeypatch):
     table = frame_table(pd.DataFrame({"a": [1.0]}))
     with pytest.raises(vagg.SpecificationError, match=r"'docx' needs docx: pip install 'vagg\[docx\]'"):
         table.write(tmp_path, "t", formats=["docx"])
+
+
+def test_rescaled_regressor_matches_a_refit_on_the_rescaled_data(tmp_path):
+    # Brute-force twin: precision="rescale" shows GDP ÷ 10^k; refitting with the regressor divided by 10^k must
+    # give the same numbers (coefficients and se times 10^k, t and p unchanged).
+    from linearmodels.datasets import wage_panel
+
+    data = wage_panel.load().set_index(["nr", "year"])
+    data["hours_tiny"] = data["hours"] * 1000.0  # coefficients of order 1e-7
+    fit = lm.PanelOLS.from_formula("lwage ~ hours_tiny + union + EntityEffects", data).fit(cov_type="robust")
+    table = regression_table([fit], precision="rescale", labels={"hours_tiny": "Hours"})
+    k = -int(np.floor(np.log10(abs(fit.params["hours_tiny"])))) - 1
+    label = f"Hours ÷ 10{str(k).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+    assert label in table.body.index
+    data["hours_rescaled"] = data["hours_tiny"] / 10.0 ** k
+    refit = lm.PanelOLS.from_formula("lwage ~ hours_rescaled + union + EntityEffects", data).fit(cov_type="robust")
+    row = table.body.index.get_loc(label)
+    est, se = refit.params["hours_rescaled"], refit.std_errors["hours_rescaled"]
+    assert 0.1 <= abs(est) < 1
+    stars = "*" * int((refit.pvalues["hours_rescaled"] < np.array([0.1, 0.05, 0.01])).sum())
+    assert table.body.iloc[row, 0] == f"{est:.3f}{stars}" and table.body.iloc[row + 1, 0] == f"({se:.3f})"
+    tidy = table.data.set_index("term")
+    assert tidy.loc["hours_tiny", "estimate"] == pytest.approx(est, rel=1e-9)
+    assert tidy.loc["hours_tiny", "scale"] == 10.0 ** k and tidy.loc["union", "scale"] == 1.0
+    assert tidy.loc["hours_tiny", "p"] == pytest.approx(refit.pvalues["hours_rescaled"], rel=1e-9)
+    assert any("Hours ÷ 10" in n for n in table.notes)
+    assert "0.000" not in table.body.iloc[row, 0]
+    _compile(tmp_path, vagg.report.latex_document(table))  # ÷ and superscripts are escaped for LaTeX

@@ -62,7 +62,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "formats": ((list,), ["csv", "md", "tex", "html"]),
         "city_names": ((str,), "en"),        # maps name the cities in English ("en") or Chinese ("zh")
         "table1_years": ((list,), []),       # years of the Table 1 layout and maps; [] = first, middle, last
-        "precision": ((str,), "auto"),       # tiny non-zero numbers: more decimals ("auto") or "scientific"
+        "precision": ((str,), "auto"),       # tiny non-zero numbers: "auto" (more decimals), "scientific", "rescale"
     },
 }
 
@@ -74,7 +74,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("model", "cov"): ("unadjusted", "robust", "clustered", "driscoll-kraay"),
     ("model", "weights"): ("queen", "rook", "distance", "knn", "economic"),
     ("output", "city_names"): ("en", "zh"),
-    ("output", "precision"): ("auto", "scientific"),
+    ("output", "precision"): ("auto", "scientific", "rescale"),
 }
 #: free-form sections: any key, each value of this type (``[labels]``: variable -> display label)
 FREE_SECTIONS: dict[str, type] = {"labels": str}

@@ -7,7 +7,10 @@ Rules (one place, so every table and every format agrees):
   decimals grow until two significant digits show, and past
   :data:`MAX_DECIMALS` the value is printed in scientific notation
   (``precision="auto"``).  ``precision="scientific"`` goes straight to
-  scientific notation for such values.  Never ``0.000`` for a non-zero value.
+  scientific notation for such values.  ``precision="rescale"`` (regression
+  tables) divides a regressor whose coefficients would print as zero by a power
+  of ten (:func:`rescale_power`) and says so in its label and a note; any other
+  number prints as under "auto".  Never ``0.000`` for a non-zero value.
 - an estimate and its standard error share their decimals (the finer of the two),
   so the pair reads as one number and its uncertainty.
 - a p-value prints with three decimals, and as ``<0.001`` below 0.001.
@@ -25,7 +28,8 @@ from vagg._errors import SpecificationError
 
 #: decimals beyond which a small value is printed in scientific notation
 MAX_DECIMALS = 6
-PRECISIONS = ("auto", "scientific")
+PRECISIONS = ("auto", "scientific", "rescale")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 #: the threshold below which a p-value prints as "<0.001"
 P_FLOOR = 0.001
 
@@ -40,6 +44,24 @@ def decimals_for(value: float, digits: int, precision: str = "auto") -> int | No
         return None
     needed = 1 - math.floor(math.log10(abs(value)))  # two significant digits
     return needed if needed <= MAX_DECIMALS else None
+
+
+def rescale_power(values: list[float], digits: int) -> int:
+    """The power of ten k by which to divide a regressor so that its largest coefficient prints non-zero.
+
+    0 when the largest absolute value already shows at ``digits`` decimals;
+    otherwise k with max|b| * 10^k in [0.1, 1).  A linear model's coefficient
+    of x / 10^k is b * 10^k, its standard error se * 10^k, its t and p unchanged.
+    """
+    finite = [abs(v) for v in values if math.isfinite(v) and v != 0.0]
+    if not finite or max(finite) >= 0.5 * 10.0 ** -digits:
+        return 0
+    return -math.floor(math.log10(max(finite))) - 1
+
+
+def power_label(k: int) -> str:
+    """``10`` with ``k`` as a superscript (``10⁶``)."""
+    return "10" + str(k).translate(_SUPERSCRIPT)
 
 
 def shared_decimals(values: list[float], digits: int, precision: str = "auto") -> int | None:
@@ -95,4 +117,4 @@ def format_pvalue(p: float, prefix: str = "", suffix: str = "") -> tuple[str, st
 
 
 __all__ = ["MAX_DECIMALS", "PRECISIONS", "decimals_for", "excel_pattern", "format_fixed", "format_number",
-           "format_pvalue", "shared_decimals"]
+           "format_pvalue", "power_label", "rescale_power", "shared_decimals"]

@@ -20,7 +20,8 @@ from scipy import stats
 
 from vagg._errors import SpecificationError
 from vagg.models._results import table_info as complete_info
-from vagg.report.numbers import excel_pattern, format_number, format_pvalue, shared_decimals
+from vagg.report.numbers import (excel_pattern, format_number, format_pvalue, power_label, rescale_power,
+                                 shared_decimals)
 from vagg.report.table import Table
 
 SPATIAL_PARAMETERS = ("rho", "lambda")
@@ -181,6 +182,22 @@ def _interval(result: object, name: str, est: float, se: float) -> tuple[float, 
     return est - z * se, est + z * se
 
 
+def _rescale_powers(results: Sequence[object], regressors: list[str], effects: Sequence[pd.DataFrame | None] | None,
+                    digits: int) -> dict[str, int]:
+    """Per regressor (a lag ``W_x`` counts with ``x``), the power of ten that makes its coefficients print non-zero."""
+    values: dict[str, list[float]] = {}
+    for result in results:
+        for name in regressors:
+            if name in result.params.index and panel_of(name) in ("main", "wx"):
+                values.setdefault(name[2:] if name.startswith("W_") else name, []).append(float(result.params[name]))
+    for table in effects or []:
+        if table is not None:
+            for name in table.index:
+                values.setdefault(str(name), []).extend(float(table.loc[name, key]) for key in ("direct", "indirect",
+                                                                                              "total"))
+    return {name: k for name, found in values.items() if (k := rescale_power(found, digits))}
+
+
 def regression_table(
     results: Sequence[object],
     model_names: Sequence[str] | None = None,
@@ -225,8 +242,10 @@ def regression_table(
     digits
         Decimals; a non-zero estimate that would print as zero gets more
         decimals or scientific notation (:mod:`vagg.report.numbers`,
-        ``precision`` "auto" or "scientific"); an estimate and its standard
-        error share their decimals.
+        ``precision`` "auto" or "scientific"), or, with ``precision="rescale"``,
+        its regressor is divided by a power of ten, shown as "x ÷ 10ᵏ" with a
+        note (coefficients and standard errors times 10ᵏ, t and p unchanged); an
+        estimate and its standard error share their decimals.
     groups
         Column groups ``(label, span)``.
     effects
@@ -243,7 +262,9 @@ def regression_table(
         table's :attr:`~Table.data` (its CSV) has one row per model and term:
         ``model``, ``dependent``, ``panel``, ``term``, ``label``,
         ``estimate``, ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``
-        (the result's own 95% interval, or est ± 1.96 se for effects), ``stars``.
+        (the result's own 95% interval, or est ± 1.96 se for effects), ``stars``
+        and ``scale`` (the factor 10ᵏ the row's numbers were multiplied by; 1
+        unless rescaled).
     """
     results = list(results)
     if not results:
@@ -262,9 +283,16 @@ def regression_table(
         if len(effects) != len(results):
             raise SpecificationError(f"{len(effects)} effects tables for {len(results)} results")
 
+    powers = _rescale_powers(results, regressors, effects, digits) if precision == "rescale" else {}
+
+    def base_of(name: str) -> str:
+        return name[2:] if name.startswith("W_") else name
+
     def label_of(name: str) -> str:
-        base = name[2:] if name.startswith("W_") and name not in labels else name
-        return labels.get(name, labels.get(base, base))
+        base = base_of(name) if name not in labels else name
+        shown = labels.get(name, labels.get(base, base))
+        k = powers.get(base_of(name), 0)
+        return f"{shown} ÷ {power_label(k)}" if k else shown
 
     grid = _Grid(len(results))
     grid.add("Dependent variable", [labels.get(str(i["dependent"]), str(i["dependent"])) for i in infos])
@@ -280,6 +308,8 @@ def regression_table(
                 bottoms.append(("", np.nan, ""))
                 continue
             est, se, p, (lo, hi) = source
+            scale = 10.0 ** powers.get(base_of(name), 0)
+            est, se, lo, hi = est * scale, se * scale, lo * scale, hi * scale
             starred = not is_scale_parameter(name)
             top, bottom = _pair(est, se, p, stat, digits, levels, starred, precision)
             tops.append(top)
@@ -287,7 +317,7 @@ def regression_table(
             tidy.append({"model": names[k], "dependent": str(infos[k]["dependent"]), "panel": panel, "term": name,
                          "label": label_of(name), "estimate": est, "se": se,
                          "t": est / se if se > 0 else np.nan, "p": p, "ci_low": lo, "ci_high": hi,
-                         "stars": len(stars_for(p, levels)) if starred else 0})
+                         "stars": len(stars_for(p, levels)) if starred else 0, "scale": scale})
         grid.add(label_of(name), [c[0] for c in tops], [c[1] for c in tops], [c[2] for c in tops])
         grid.add("", [c[0] for c in bottoms], [c[1] for c in bottoms], [c[2] for c in bottoms])
 
@@ -358,10 +388,14 @@ def regression_table(
     star_note = ", ".join(f"{'*' * (k + 1)} p < {level:g}" for k, level in enumerate(levels))
     paren = {"se": "Standard errors", "t": "t statistics", "p": "p-values"}[stat]
     default_notes = [f"{paren} in parentheses; {star_note}."]
+    if powers:
+        default_notes.append("÷ 10^k: the regressor divided by 10^k, so its coefficients and standard errors are "
+                             "multiplied by 10^k (t and p unchanged): "
+                             + "; ".join(f"{labels.get(n, n)} ÷ {power_label(k)}" for n, k in powers.items()) + ".")
     if any(is_scale_parameter(n) for n in regressors):
         default_notes.append("Variance parameters carry no stars: zero is the boundary of their parameter space.")
     columns = ["model", "dependent", "panel", "term", "label", "estimate", "se", "t", "p", "ci_low", "ci_high",
-               "stars"]
+               "stars", "scale"]
     return Table(body=body, title=title, notes=default_notes + list(notes), groups=groups, sections=grid.sections,
                  values=values, number_formats=formats, data=pd.DataFrame(tidy, columns=columns),
                  headings=grid.headings)

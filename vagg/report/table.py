@@ -54,6 +54,9 @@ _LATEX_SPECIAL = {
     "φ": r"$\phi$",
     "≥": r"$\geq$",
     "≤": r"$\leq$",
+    "÷": r"$\div$",
+    "⁻": r"\textsuperscript{-}",
+    **{sup: f"\\textsuperscript{{{digit}}}" for digit, sup in zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")},
     "−": "-",
     "–": "--",
 }
