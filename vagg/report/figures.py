@@ -180,18 +180,28 @@ def save_figure(fig: plt.Figure, folder: str | Path, name: str, dpi: int = 300,
 
 
 def label_cities(ax, gdf, names: pd.Series | None, fontsize: float = 5.0) -> None:
-    """Write each city's name at a point inside its polygon (with a CJK font when the names need it)."""
+    """Write each city's name at a point inside its polygon (with a CJK font when the names need it).
+
+    Overlapping names are moved apart by adjustText (deterministic), with a
+    leader line to the city.
+    """
     if names is None:
         return
     names = names.reindex(gdf.index).fillna("").astype(str)
     family = None
     if any(not n.isascii() for n in names):
         family = [f for f in (cjk_font(), "DejaVu Sans") if f]
+    from adjustText import adjust_text
+
     points = gdf.geometry.representative_point()
-    for entity, point in points.items():
-        ax.annotate(names[entity], (point.x, point.y), ha="center", va="center", fontsize=fontsize,
-                    color="#1c2833", family=family, annotation_clip=False,
-                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.55})
+    x, y = points.x.to_numpy(), points.y.to_numpy()
+    texts = [ax.text(px, py, names[entity], ha="center", va="center", fontsize=fontsize, color="#1c2833",
+                     family=family, clip_on=False,
+                     bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.6})
+             for entity, px, py in zip(points.index, x, y)]
+    # move overlapping names apart (a thin leader line points to a moved name's city)
+    adjust_text(texts, target_x=x, target_y=y, ax=ax, expand=(1.02, 1.1), ensure_inside_axes=True, iter_lim=250,
+                arrowprops={"arrowstyle": "-", "color": "#566573", "linewidth": 0.3}, min_arrow_len=3)
 
 
 def index_map(gdf, values: pd.DataFrame, years: Sequence[int] | None = None, k: int = 5,
@@ -373,7 +383,7 @@ def network_map(gdf, flows: pd.DataFrame, top: int = 40, title: str = "", names:
         handles = [Line2D([], [], color=PALETTE[1], alpha=0.55, linewidth=width(v), label=_compact(v))
                    for v in flow_keys]
         handles += [Line2D([], [], linestyle="", marker="o", color=PALETTE[0], markersize=np.sqrt(size(v)),
-                           label=_compact(v)) for v in np.quantile(strength, [0.5, 1.0])]
+                           label=_compact(v)) for v in np.unique(np.quantile(strength, [0.5, 1.0]))]
         fig.legend(handles=handles, loc="outside right center", labelspacing=1.0,
                    title="line width:\n" + wrap(unit, 18) + "\ndot size: inflow")
         ax.set_axis_off()
