@@ -14,6 +14,9 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+import vagg
+from vagg.pipeline import demo_config
+
 CHROMIUM = "/usr/bin/chromium"
 #: flags that work on a machine without display or network (see .ci/run)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -76,6 +79,7 @@ def test_demo_tables_hold_numbers_and_read_as_a_paper(demo):
                     "*Total effects*"):
         assert f"| {heading} |" in md
     assert "GDP per capita" in md and "gdp_per_capita" not in md and "va_index" not in md
+    assert "| Dependent variable | Industrial synergy (CCD) |" in md  # the config's [labels] reach the tables
     assert not re.search(r"\| -?0\.0+\**( |\|)", md), "a non-zero estimate printed as 0.000"
     sigma = next(line for line in md.splitlines() if line.startswith("| σ² |"))
     assert "*" not in sigma
@@ -93,8 +97,8 @@ def test_demo_tables_hold_numbers_and_read_as_a_paper(demo):
     assert np.allclose(by_group["gap_to_reference"].dropna(), gaps.drop("Pearl River Delta Core"))
     assert "Pooled interaction model" in (out / "tables" / "heterogeneity_differences.md").read_text()
     joint = pd.read_csv(out / "tables" / "specification_curve_test.csv", comment="#")
-    assert sorted(joint["outcome"].unique()) == ["Construction index", "Industrial synergy"]
-    synergy_median = joint.query("outcome == 'Industrial synergy' and statistic == 'median'")["observed"].item()
+    assert sorted(joint["outcome"].unique()) == ["Construction index", "Industrial synergy (CCD)"]
+    synergy_median = joint.query("outcome == 'Industrial synergy (CCD)' and statistic == 'median'")["observed"].item()
     assert 0.001 < synergy_median < 0.02  # the synergy curve alone, not pooled with the construction index
 
 
@@ -176,3 +180,21 @@ def test_report_pdf_one_command_away(demo, tmp_path):
     assert data[:4] == b"%PDF" and len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 10
     missing = CliRunner().invoke(main, ["report-pdf", str(tmp_path / "nothing")])
     assert missing.exit_code != 0 and "no report to print" in missing.output
+
+
+def test_table1_years_and_labels_from_the_config():
+    from vagg.config import validate_config
+    from vagg.pipeline import table1_years
+
+    years = list(range(2011, 2021))
+    assert table1_years(years, []) == [2011, 2016, 2020]
+    assert table1_years(years, [2011, 2015, 2020]) == [2011, 2015, 2020]
+    with pytest.raises(vagg.SpecificationError, match=r"output.table1_years names years not in the panel: \[2025\]"):
+        table1_years(years, [2011, 2025])
+    config = demo_config()
+    assert config["output"]["table1_years"] == [2011, 2015, 2020] and config["labels"]["va_index"]
+    raw = {"data": {"path": config["data"]["path"]}, "labels": {"va_index": 3}}
+    with pytest.raises(vagg.SpecificationError, match="config key labels.va_index must be str"):
+        validate_config(raw)
+    with pytest.raises(vagg.SpecificationError, match="output.city_names = 'fr' is not one of en, zh"):
+        validate_config({"data": {"path": config["data"]["path"]}, "output": {"city_names": "fr"}})
