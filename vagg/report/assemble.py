@@ -63,6 +63,8 @@ def heterogeneity_tables(het: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     effects, so the two need not agree.
     """
     by_group = het.by_group.copy()
+    if {"status", "reason"} <= set(by_group.columns) and (by_group["status"] != "failed").all():
+        by_group = by_group.drop(columns=["status", "reason"])  # the reasons go into a note
     reference = het.reference
     gap = by_group["estimate"] - by_group.loc[reference, "estimate"]
     by_group.insert(1, "gap_to_reference", gap.where(by_group.index != reference))
@@ -184,9 +186,8 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
                                f", against a total effect of {med.total_effect:.4f}."))
 
     sp = res["spatial"]
-    sdm_names = [L.get(str(fit.table_info["dependent"]), str(fit.table_info["dependent"])) for fit in sp["fits"]]
-    sdm_t = output.table(regression_table(sp["fits"], effects=sp["impacts"], labels=L, model_names=sdm_names,
-                                          precision=precision, title="Spatial Durbin panel models"),
+    sdm_t = output.table(regression_table(sp["fits"], effects=sp["impacts"], labels=L, precision=precision,
+                                          title="Spatial Durbin panel models"),
                          "spatial_durbin")
     imp = sp["impacts"][0]
     long = pd.DataFrame([(kind.capitalize(), imp.loc[x, kind], imp.loc[x, f"{kind}_se"])
@@ -226,10 +227,12 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
 
     het = res["heterogeneity"]
     by_group, differences = heterogeneity_tables(het)
+    reasons = het.by_group["reason"].fillna("").astype(str) if "reason" in het.by_group else pd.Series(dtype=str)
+    reason_notes = [f"{g}: {r}." for g, r in reasons.items() if r and "reason" not in by_group.columns]
     het_t = ftable(by_group, "heterogeneity", 4,
                    f"Heterogeneity by {group}: separate estimates per group (reference: {het.reference})",
                    notes=["Gap to reference: the group's estimate minus the reference group's, both from separate "
-                          "regressions."], rows={het.reference: f"{het.reference} (reference)"})
+                          "regressions.", *reason_notes], rows={het.reference: f"{het.reference} (reference)"})
     diff_t = ftable(differences, "heterogeneity_differences", 4,
                     f"Pooled interaction model: slope differences from {het.reference}",
                     notes=["One model with common controls and fixed effects and the treatment interacted with each "
@@ -261,8 +264,11 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
     tables = []
     inference = {L.get(o, o): c.inference for o, c in curves.items() if c.inference is not None}
     if inference:
+        draws = max(c.draws.shape[1] for c in curves.values() if c.draws is not None)
         tables.append(ftable(pd.concat(inference, names=["outcome", "statistic"]), "specification_curve_test",
-                             [4, 3, 0], "Specification curve: joint test under the null, per outcome"))
+                             [4, 3, 0], "Specification curve: joint test under the null, per outcome",
+                             notes=[f"p-values: share of {draws} null-bootstrap curves at least as extreme; a p-value "
+                                    f"below 1/{draws} means no draw was (Simonsohn, Simmons and Nelson 2020)."]))
     positive = {L.get(o, o): float(np.mean(c.table["estimate"] > 0)) for o, c in curves.items()}
     report.add(Section("Specification curve", tables=tables, figures=[(cur_fig, "Sorted estimates and choices, "
                                                                                 "each outcome on its own scale")],

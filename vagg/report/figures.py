@@ -458,7 +458,7 @@ def specification_curve(curve: pd.DataFrame, choices: Sequence[str], estimate: s
     tick_labels = [wrap(f"{wrap(c, 40, labels)}: {wrap(v, 40, labels if c == 'outcome' else None)}", 30)
                    for c, v in levels]
     with style():
-        fig, axes = plt.subplots(2, len(facets), figsize=(3.6 * len(facets) + 1.6, 3.0 + 0.2 * len(levels)),
+        fig, axes = plt.subplots(2, len(facets), figsize=(3.0 * len(facets) + 1.8, 3.0 + 0.2 * len(levels)),
                                  sharex="col", squeeze=False,
                                  gridspec_kw={"height_ratios": [2.0, max(1.0, 0.14 * len(levels))]})
         for k, value in enumerate(facets):

@@ -152,8 +152,8 @@ class Table:
             first = f"*{label}*" if heading else label
             lines.append("| " + " | ".join([first, *(c.replace("|", "\\|") for c in cells)]) + " |")
         notes = self.all_notes
-        if notes:
-            lines += [""] + [("**" + n + "**" if n == SIMULATED_NOTE else n.replace("*", "\\*")) for n in notes]
+        for note in notes:  # one paragraph each
+            lines += ["", "**" + note + "**" if note == SIMULATED_NOTE else note.replace("*", "\\*")]
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
@@ -259,6 +259,7 @@ class Table:
         """
         from openpyxl import Workbook
         from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
 
         path = Path(path)
         book = Workbook()
@@ -287,6 +288,10 @@ class Table:
             sheet.append([note])
             if note == SIMULATED_NOTE:
                 sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        widths = [max([len(str(v)) for v in frame.iloc[:, j]] + [len(str(frame.columns[j])), 6])
+                  for j in range(frame.shape[1])]
+        for j, width in enumerate(widths):
+            sheet.column_dimensions[get_column_letter(j + 1)].width = min(width + 2, 48)
         book.properties.title = self.title or None
         if self.simulated:
             book.properties.subject = "SIMULATED DATA"
@@ -296,11 +301,20 @@ class Table:
         return path
 
     def to_docx(self, path: str | Path) -> Path:
-        """A Word document (python-docx) holding the table, its caption and notes; properties say SIMULATED."""
+        """A Word document (python-docx) holding the table, its caption and notes; properties say SIMULATED.
+
+        A table of more than six columns is put on a landscape page.
+        """
         from docx import Document
 
         path = Path(path)
         document = Document()
+        if self.body.shape[1] > 6:  # a wide table gets a landscape page
+            from docx.enum.section import WD_ORIENT
+
+            section = document.sections[0]
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = section.page_height, section.page_width
         if self.title:
             document.add_paragraph(self.title, style="Caption")
         frame = self.to_frame()
