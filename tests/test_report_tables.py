@@ -100,6 +100,8 @@ def test_latex_compiles_and_fits_the_page(tmp_path, wage_results):
     log = _compile(tmp_path, vagg.report.latex_document(narrow, wide))
     assert "Overfull \\hbox" not in log  # the wide table is scaled to the line width
     assert "\\resizebox" in wide.to_latex()
+    landscape = _compile(tmp_path, vagg.report.latex_document(wide, landscape=True))  # pdflscape pages
+    assert "Overfull \\hbox" not in landscape
 
 
 def test_word_excel_csv_hold_the_same_numbers(tmp_path, wage_results):
