@@ -33,10 +33,10 @@ GOOD_CSV = "adcode,year,x\n440100,2011,1.5\n440100,2012,2.5\n440300,2011,3.5\n44
 
 BAD_CSV_CASES = {
     "duplicate pairs": ("adcode,year,x\n440100,2011,1\n440100,2011,2\n440300,2011,3\n", ["duplicate", "(440100, 2011)"]),
-    "text in numeric": ("adcode,year,x\n440100,2011,1\n440100,2012,\"1,234.5\"\n440300,2011,3\n440300,2012,4\n",
-                        ["'x'", "'1,234.5'", "440100", "2012"]),
-    "n.a. code": ("adcode,year,x\n440100,2011,1\n440100,2012,n.a.\n440300,2011,3\n440300,2012,4\n",
-                  ["'x'", "'n.a.'", "440100", "2012"]),
+    "text in numeric": ("adcode,year,x\n440100,2011,1\n440100,2012,\"1.234,5\"\n440300,2011,3\n440300,2012,4\n",
+                        ["'x'", "'1.234,5'", "440100", "2012"]),
+    "unknown code": ("adcode,year,x\n440100,2011,1\n440100,2012,tbd\n440300,2011,3\n440300,2012,4\n",
+                     ["'x'", "'tbd'", "440100", "2012", "na_values"]),
     "non-integer year": ("adcode,year,x\n440100,2011.5,1\n440300,2011,3\n", ["integer years", "'2011.5'"]),
     "text year": ("adcode,year,x\n440100,y2011,1\n440300,2011,3\n", ["integer years", "'y2011'"]),
     "missing entity": ("adcode,year,x\n,2011,1\n440300,2011,3\n", ["missing ids", "row"]),
@@ -113,10 +113,10 @@ def test_numeric_adcodes_become_text(tmp_path):
 
 def test_text_in_numeric_excel_cell_names_row(tmp_path):
     frame = _good_frame().astype({"x": object})
-    frame.loc[3, "x"] = "n.a."
+    frame.loc[3, "x"] = "see note"
     path = tmp_path / "panel.xlsx"
     frame.to_excel(path, index=False)
-    with pytest.raises(vagg.DataError, match=r"'x'.*'n\.a\.' at entity 440300, year 2012"):
+    with pytest.raises(vagg.DataError, match=r"'x'.*'see note' at entity 440300, year 2012 \(row 5\)"):
         read_panel(path, "adcode", "year")
 
 

@@ -70,20 +70,23 @@ def test_core_periphery_split_matches_panelols(data):
     assert 0 < res.differences.loc["periphery", "permutation_p"] <= 1
 
 
-def test_permutation_draws_equal_panelols_refits(data):
+@pytest.mark.parametrize("effects", ["entity", "time", "twoway"])
+def test_permutation_draws_equal_panelols_refits(data, effects):
     d = data.assign(core=core_periphery(data))
     groups = Groups.from_index(d.index)
-    parts, q = partial_out(d, ["D", "va"], CONTROLS, groups, "twoway")
+    parts, q = partial_out(d, ["D", "va"], CONTROLS, groups, effects)
     x = d["va"].to_numpy()
     codes = d["core"].groupby(level=0).first().to_numpy()
-    draws = _permuted(x, parts[:, 1], parts[:, 0], q, groups, "twoway", codes,
+    draws = _permuted(x, parts[:, 1], parts[:, 0], q, groups, effects, codes,
                       np.array(["periphery"]), np.random.default_rng(5), 2)
     perms = np.argsort(np.random.default_rng(5).random((2, 21)), axis=1)  # replay
     for draw, perm in zip(draws, perms):
         label = codes[perm][groups.entity]
         exog = d[["va", *CONTROLS]].assign(inter=x * (label == "periphery"))
-        ref = PanelOLS(d["D"], exog, entity_effects=True, time_effects=True).fit()
+        ref = PanelOLS(d["D"], exog, entity_effects=effects != "time", time_effects=effects != "entity").fit()
         np.testing.assert_allclose(draw[0], ref.params["inter"], rtol=1e-8)
+        # the joint statistic: what [x, interaction] explain beyond the effects and controls
+        np.testing.assert_allclose(draw[1], parts[:, 0] @ parts[:, 0] - ref.resid_ss, rtol=1e-8)
 
 
 def simulate(rng: np.random.Generator, diff: float, n: int = 24, t: int = 8) -> pd.DataFrame:

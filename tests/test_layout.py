@@ -24,6 +24,7 @@ ROOT = Path(vagg.__file__).parent
 LAYERS = {
     "vagg._errors": 0,
     "vagg._lazy": 0,
+    "vagg._outdir": 1,
     "vagg.data": 1,
     "vagg.weights": 2,
     "vagg.simulate": 3,

@@ -118,6 +118,97 @@ def test_bootstrap_draw_equals_refit_on_resampled_panel(panel):
     np.testing.assert_allclose(coefs["m2"][0], refit_a.params.to_numpy(), atol=1e-10)
 
 
+def same_resamples(seed, n_boot, n_clusters):
+    """The cluster counts the bootstrap draws for ``seed`` (one chunk: n_boot <= 1000)."""
+    from vagg.models._moments import cluster_counts
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    return cluster_counts(rng, n_boot, n_clusters)
+
+
+def explicit_effect_dummies(frame, effects):
+    """A constant, entity or time dummies, or both (one time dummy dropped), as plain columns."""
+    ent = pd.get_dummies(frame.index.get_level_values(0)).to_numpy(dtype=float)
+    per = pd.get_dummies(frame.index.get_level_values(1)).to_numpy(dtype=float)
+    return {"none": np.ones((len(frame), 1)), "entity": ent, "time": per,
+            "twoway": np.column_stack([ent, per[:, 1:]])}[effects]
+
+
+@pytest.mark.parametrize("effects, cluster", [(e, c) for e in ("none", "entity", "time", "twoway")
+                                              for c in (None, "region", "time")
+                                              if not (c == "time" and e in ("entity", "twoway"))])
+def test_bootstrap_draws_equal_explicit_refits(effects, cluster):
+    """Draws of the public bootstrap (same seed, so the same cluster counts)
+    against a refit by least squares with explicit effect dummies on the
+    physically resampled rows, for every effects x cluster choice the model
+    accepts (clusters: the city, a region of three cities, the year)."""
+    frame = simulate_mediation_panel(n_entities=12, n_periods=6, seed=13)[0]
+    frame["region"] = frame.index.get_level_values(0).factorize(sort=True)[0] % 4
+    res = Mediation(frame, "y", "x", ["m1", "m2"], controls=["w1"], effects=effects,
+                    cluster=cluster).fit(n_boot=6, seed=5)
+    codes = res.stages["outcome"].clusters[:, 0]
+    counts = same_resamples(5, 6, codes.max() + 1)
+    dummies = explicit_effect_dummies(frame, effects)
+
+    def refit(rows, dep, regressors):
+        x = np.column_stack([frame[regressors].to_numpy(), dummies])[rows]
+        return np.linalg.lstsq(x, frame[dep].to_numpy()[rows], rcond=None)[0][:len(regressors)]
+
+    for b in range(6):
+        rows = np.repeat(np.arange(len(frame)), counts[b, codes].astype(int))
+        c = refit(rows, "y", ["x", "w1"])[0]
+        a = [refit(rows, m, ["x", "w1"])[0] for m in ("m1", "m2")]
+        out = refit(rows, "y", ["x", "m1", "m2", "w1"])
+        draw = res.draws.iloc[b]
+        np.testing.assert_allclose([draw["total_effect"], draw["a:m1"], draw["a:m2"], draw["b:m1"], draw["b:m2"],
+                                    draw["direct_effect"], draw["indirect:m1"], draw["indirect:total"]],
+                                   [c, *a, out[1], out[2], out[0], a[0] * out[1], a[0] * out[1] + a[1] * out[2]],
+                                   rtol=1e-8, atol=1e-10)
+
+
+def test_entity_effects_with_year_clusters_are_refused():
+    frame = simulate_mediation_panel(n_entities=6, n_periods=5, seed=1)[0]
+    with pytest.raises(vagg.SpecificationError, match="split entity 'c01'"):
+        Mediation(frame, "y", "x", ["m1"], effects="twoway", cluster="time").fit(n_boot=10, seed=0)
+
+
+def test_bias_correction_counts_ties_half_below():
+    """5 clusters: 5!/5^5 = 3.8% of resamples draw every city once and rebuild
+    the sample, so their statistics equal the estimate but for rounding.  The
+    documented rule: draws within 1e-9 (relative) of the estimate are ties
+    and count half below, half above.  The interval is the hand computation
+    with that share, and moving the tied draws one ulp up or down (the last
+    bit that used to decide) leaves it unchanged; under the old rule (strictly
+    below) the upper bound moved from 0.153 to 0.192 with that bit."""
+    from scipy import stats
+
+    from vagg.models._resampling import bias_corrected_interval
+
+    frame = simulate_mediation_panel(n_entities=5, n_periods=10, seed=2)[0]
+    res = Mediation(frame, "y", "x", ["m1", "m2"], controls=["w1"]).fit(n_boot=1000, seed=4, ci="bc")
+    counts = same_resamples(4, 1000, 5)
+    rebuilt = np.all(counts == 1, axis=1)
+    assert 20 <= rebuilt.sum() <= 60  # about 38 of 1000
+    draws, est = res.draws.to_numpy(), res.estimates.to_numpy()
+    ties = np.abs(draws - est) <= 1e-9 * np.abs(est)
+    assert np.array_equal(ties.all(axis=1), rebuilt)  # the rebuilt samples, and only they, tie in every column
+    j = res.statistic_names.index("indirect:m1")
+    share = (np.sum((draws[:, j] < est[j]) & ~ties[:, j]) + 0.5 * ties[:, j].sum()) / len(draws)
+    z0 = stats.norm.ppf(share)
+    hand = [np.quantile(draws[:, j], stats.norm.cdf(2 * z0 + z)) for z in stats.norm.ppf([0.025, 0.975])]
+    assert [res.indirect.loc["m1", "ci_low"], res.indirect.loc["m1", "ci_high"]] == pytest.approx(hand, rel=1e-12)
+    for direction in (np.inf, -np.inf):
+        nudged = np.where(ties, np.nextafter(est, direction), draws)
+        np.testing.assert_allclose(bias_corrected_interval(nudged, est, 0.95),
+                                   res.intervals[["bc_low", "bc_high"]].to_numpy().T, rtol=1e-12)
+    old = []
+    for direction in (np.inf, -np.inf):
+        nudged = np.where(ties[:, j], np.nextafter(est[j], direction), draws[:, j])
+        old.append(np.quantile(nudged, stats.norm.cdf(2 * stats.norm.ppf((nudged < est[j]).mean()) + 1.959964)))
+    assert old == pytest.approx([0.1530, 0.1922], abs=1e-4)
+    assert res.indirect.loc["m1", "ci_high"] == pytest.approx(0.1752, abs=1e-4)
+
+
 def test_seeded_identical_serial_joblib_and_dask(panel):
     """Same seed, same resamples whatever the executor; worker processes may
     round the cross-product sums differently in the last bit (SIMD alignment),

@@ -6,6 +6,7 @@ import json
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import vagg
@@ -22,7 +23,7 @@ def test_demo_writes_every_manifest_file(demo_run):
     assert manifest["simulated"] is True and manifest["seed"] == 0
     for name in manifest["files"]:
         assert (demo_run / name).is_file(), name
-    for stage in ("baseline two-way FE", "mediation", "spatial Durbin", "robustness", "specification curve"):
+    for stage in ("baseline FE", "mediation", "spatial Durbin", "robustness", "specification curve"):
         assert stage in manifest["timings"]
     for fmt in ("csv", "md", "tex", "html"):
         assert f"tables/baseline_fe.{fmt}" in manifest["files"]
@@ -96,3 +97,106 @@ def test_robustness_variants_are_selected_by_name():
     assert list(select_variants(variants, ["index", "FE-2SLS"])) == ["index: critic", "index: pca", "FE-2SLS"]
     with pytest.raises(vagg.SpecificationError, match=r"robustness.variants names no known variant: \['placebos'\]"):
         select_variants(variants, ["placebos"])
+
+
+def _study(tmp_path, panel, **sections):
+    """A config next to ``panel`` (written as csv) with small draw counts and the given overrides."""
+    from vagg.config import starter_config_text
+
+    panel.to_csv(tmp_path / "panel.csv")
+    text = starter_config_text().replace('system = "indicators.toml"', 'system = "default"')
+    for old, new in (("bootstrap_draws = 1000", "bootstrap_draws = 19"), ("impact_draws = 1000", "impact_draws = 19"),
+                     ("placebo_draws = 500", "placebo_draws = 19"), ('"docx", "xlsx"', '"md"'),
+                     *sections.items()):
+        assert old in text, old
+        text = text.replace(old, new)
+    (tmp_path / "analysis.toml").write_text(text, encoding="utf-8")
+    return tmp_path / "analysis.toml"
+
+
+@pytest.mark.slow
+def test_interpolated_gaps_one_sample_in_every_stage_and_listed_in_report(tmp_path):
+    from vagg.config import load_config
+    from vagg.pipeline import plan_run
+
+    panel = vagg.data.load_demo_panel()
+    removed_rows = [("440200", 2014), ("440500", 2016), ("441800", 2013)]
+    blanked = [("440100", 2015, "gdp_per_capita"), ("440300", 2012, "fdi_gdp"), ("445100", 2018, "urbanisation")]
+    gappy = panel.drop(index=removed_rows)
+    for entity, year, column in blanked:
+        gappy.loc[(entity, year), column] = np.nan
+    config_path = _study(tmp_path, gappy, **{'missing = "refuse"': 'missing = "interpolate"',
+                                             'cov = "clustered"': 'cov = "driscoll-kraay"',
+                                             'effects = "twoway"': 'effects = "entity"',
+                                             'measure = "coupling_coordination"': 'measure = "coupling_degree"'})
+    config = load_config(config_path)
+    used = plan_run(gappy, config)["used"]
+    result = CliRunner().invoke(main, ["run", str(config_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "vagg-output"  # output.dir resolved against the config's folder
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["missing"]["added_city_years"] == [list(r) for r in sorted(removed_rows)]
+    filled = {(e, t, c) for e, t, c, _ in manifest["missing"]["filled_cells"]}
+    assert filled == {(e, t, c) for e, t in removed_rows for c in used} | set(blanked)
+    # by hand: a blanked interior cell is the mean of its two neighbouring years
+    analysed = pd.read_csv(out / "panel.csv", dtype={"adcode": str}).set_index(["adcode", "year"])
+    for entity, year, column in blanked:
+        expected = (panel.loc[(entity, year - 1), column] + panel.loc[(entity, year + 1), column]) / 2
+        assert analysed.loc[(entity, year), column] == pytest.approx(expected, rel=1e-12)
+    # one sample: 21 cities x 10 years in every estimated model
+    assert all(n == 210 for stage in manifest["samples"].values() for n in stage), manifest["samples"]
+    assert manifest["notes"] == ["wild cluster bootstrap not run: cov = 'driscoll-kraay' (it applies to clustered "
+                                 "errors)"]
+    html = (out / "report.html").read_text()
+    for entity, year, column in blanked:
+        assert f"{column} ({entity}, {year})" in html
+    for entity, year in removed_rows:
+        assert f"({entity}, {year})" in html
+    assert set(manifest["files"]) == {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_own_columns_and_missing_inputs_skip_stages_with_notes(tmp_path):
+    # a user's panel: their own index and outcome, no construction, flow or instrument columns, no group;
+    # a city with a gap is dropped whole
+    panel = vagg.data.load_demo_panel()
+    rng = np.random.default_rng(0)
+    own = panel[["gdp_per_capita", "tertiary_share", "fdi_gdp", "fiscal_gdp", "urbanisation", "name_en"]].copy()
+    own["my_index"] = rng.uniform(10, 90, size=len(own))
+    own["my_outcome"] = 0.01 * own["my_index"] + rng.normal(size=len(own))
+    own = own.drop(index=[("440200", 2014)])
+    config_path = _study(tmp_path, own, **{'missing = "refuse"': 'missing = "drop-cities"',
+                                           '# column = "my_index"': 'column = "my_index"',
+                                           '# column = "my_outcome"': 'column = "my_outcome"',
+                                           'group = "region"': '# no group',
+                                           'cov = "clustered"': 'cov = "robust"'})
+    result = CliRunner().invoke(main, ["run", str(config_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "vagg-output"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["missing"]["dropped_cities"] == ["440200"]
+    assert all(n == 200 for stage in manifest["samples"].values() for n in stage), manifest["samples"]
+    skipped = " ".join(manifest["skipped"])
+    for fragment in ("construction outcomes", "flow networks", "mediation", "Dagum", "Table 1"):
+        assert fragment in skipped
+    analysed = pd.read_csv(out / "panel.csv", dtype={"adcode": str}).set_index(["adcode", "year"])
+    assert analysed["my_index"].equals(own.drop(index="440200", level=0)["my_index"])  # never overwritten
+    html = (out / "report.html").read_text()
+    assert "dropped 1 cities: 440200 (Shaoguan)" in html and "skipped: construction outcomes" in html
+
+
+@pytest.mark.slow
+def test_drop_rows_keeps_one_sample_and_skips_balanced_only_stages(tmp_path):
+    panel = vagg.data.load_demo_panel()
+    panel.loc[("440100", 2015), "gdp_per_capita"] = np.nan
+    panel.loc[("440300", 2012), "fdi_gdp"] = np.nan
+    config_path = _study(tmp_path, panel, **{'missing = "refuse"': 'missing = "drop-rows"',
+                                             "variants = []": 'variants = ["sample"]'})
+    result = CliRunner().invoke(main, ["run", str(config_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "vagg-output" / "manifest.json").read_text())
+    assert manifest["missing"]["dropped_city_years"] == [["440100", 2015], ["440300", 2012]]
+    assert all(n == 208 for stage in manifest["samples"].values() for n in stage), manifest["samples"]
+    assert "spatial" not in manifest["samples"]
+    skipped = " ".join(manifest["skipped"])
+    assert "spatial Durbin model: they need a balanced panel" in skipped and '"interpolate"' in skipped

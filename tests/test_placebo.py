@@ -52,6 +52,28 @@ def test_draws_equal_panelols_on_permuted_data(within):
         np.testing.assert_allclose(draw, ref.params["xp"], rtol=1e-9)
 
 
+@pytest.mark.parametrize("effects", ["entity", "time", "twoway"])
+@pytest.mark.parametrize("within", ["entity", "time"])
+def test_public_draws_equal_panelols_refits_for_every_effect(effects, within):
+    """placebo_test's draws (seed 4: the chunk generator SeedSequence(4).spawn(1)[0])
+    against PanelOLS refitted on the same permutations, replayed by hand, for
+    every effects x within choice."""
+    df = simulate(np.random.default_rng(1), 0.3)
+    res = placebo_test(df, "y", "x", ["c"], effects=effects, n_perm=3, within=within, seed=4)
+    rng = np.random.default_rng(np.random.SeedSequence(4).spawn(1)[0])
+    x = df["x"].to_numpy().reshape(N, T)
+    if within == "entity":
+        perms = [x[o] for o in np.argsort(rng.random((3, N)), axis=1)]
+    else:
+        perms = [np.take_along_axis(x, o, axis=1) for o in np.argsort(rng.random((3, N, T)), axis=2)]
+    flags = {"entity_effects": effects != "time", "time_effects": effects != "entity"}
+    real = PanelOLS(df["y"], df[["x", "c"]], **flags).fit()
+    assert res.estimate == pytest.approx(real.params["x"], rel=1e-9)
+    for draw, xp in zip(res.draws, perms):
+        ref = PanelOLS(df["y"], df[["c"]].assign(xp=xp.ravel())[["xp", "c"]], **flags).fit()
+        np.testing.assert_allclose(draw, ref.params["xp"], rtol=1e-9)
+
+
 def test_real_estimate_is_the_fe_coefficient(demo_panel):
     res = placebo_test(demo_panel, "gdp_per_capita", "urbanisation", ["fdi_gdp"], n_perm=50, seed=1)
     ref = PanelOLS(demo_panel["gdp_per_capita"], demo_panel[["urbanisation", "fdi_gdp"]], entity_effects=True,

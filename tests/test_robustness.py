@@ -113,14 +113,40 @@ def test_impossible_variants_stay_in_the_table_with_reasons(data, baseline):
     assert table.loc["three clusters", "status"] == "note" and "3 clusters" in table.loc["three clusters", "reason"]
 
 
-def test_spatial_variants_match_spatialpanel(data):
+def dense_impacts(ref, w, x):
+    """Direct and total impacts of x by brute force: S = (I - rho W)^-1 (b I + t W) with dense
+    matrices (W ordered as the panel's cities), direct = mean diag S, total = mean row sum of S."""
+    full, ids = w.full()
+    order = [ids.index(c) for c in sorted(ids)]
+    wd = full[np.ix_(order, order)]
+    wd = wd / wd.sum(axis=1, keepdims=True)
+    s = np.linalg.solve(np.eye(len(wd)) - ref.rho * wd, ref.params[x] * np.eye(len(wd)) + ref.params[f"W_{x}"] * wd)
+    return np.mean(np.diag(s)), np.mean(s.sum(axis=1))
+
+
+def test_spatial_variants_report_direct_and_total_impacts(data):
+    """SDM rows are the direct and total impacts (not the coefficient beta):
+    point values against a dense brute-force S matrix, standard errors and
+    intervals against SpatialPanelResults.impacts with the same draws."""
     base = Spec("D", "va", CONTROLS, model="sdm", w=vagg.weights.guangdong("queen"))
     variants = vagg.robustness.weights_variants({"knn": vagg.weights.guangdong("knn")})
-    table = vagg.robustness.robustness(data, base, variants).table.set_index("variant")
+    table = vagg.robustness.robustness(data, base, variants, seed=3).table.set_index("variant")
+    assert list(table.index) == ["baseline: direct impact", "baseline: total impact", "W: knn: direct impact",
+                                 "W: knn: total impact"]
     for name, w in (("baseline", vagg.weights.guangdong("queen")), ("W: knn", vagg.weights.guangdong("knn"))):
         ref = vagg.models.SpatialPanel(data["D"], data[["va", *CONTROLS]], w, model="sdm").fit()
-        np.testing.assert_allclose(table.loc[name, "estimate"], ref.params["va"], rtol=1e-10)
-    assert table.loc["baseline", "estimate"] != table.loc["W: knn", "estimate"]
+        impacts = ref.impacts(draws=1000, seed=3).loc["va"]
+        direct, total = dense_impacts(ref, w, "va")
+        for kind, value in (("direct", direct), ("total", total)):
+            row = table.loc[f"{name}: {kind} impact"]
+            assert row["estimate"] == pytest.approx(value, rel=1e-8)
+            np.testing.assert_allclose(row[["se", "pvalue", "ci_low", "ci_high"]].to_numpy(dtype=float),
+                                       impacts[[f"{kind}_se", f"{kind}_p", f"{kind}_lo", f"{kind}_hi"]].to_numpy(),
+                                       rtol=1e-12)
+            assert row["status"] == "note" and f"{kind} impact of va" in row["reason"]
+        assert abs(table.loc[f"{name}: direct impact", "estimate"] - ref.params["va"]) > 1e-6
+    single = estimate(base, data, seed=3)  # estimate() alone: the direct impact
+    assert single["estimate"] == table.loc["baseline: direct impact", "estimate"]
 
 
 def test_placebo_row_and_seed(data, baseline):
@@ -171,7 +197,9 @@ def test_placebo_rows_for_sdm_and_mediation_baselines(data):
     sdm = Spec("D", "va", CONTROLS, model="sdm", w=vagg.weights.guangdong("queen"))
     res = vagg.robustness.robustness(data, sdm, {}, placebo=40, seed=1)
     assert res.placebo.pvalue == pytest.approx(1 / (1 + len(res.placebo.draws)))  # planted effect in the demo
-    assert res.table.iloc[-1]["estimate"] == res.table.iloc[0]["estimate"]
+    assert res.table.iloc[-1]["estimate"] == vagg.models.SpatialPanel(
+        data["D"], data[["va", *CONTROLS]], vagg.weights.guangdong("queen"), model="sdm").fit().params["va"]
+    assert "SDM coefficient, not an impact" in res.table.iloc[-1]["reason"]
     med = Spec("D", "va", CONTROLS, model="mediation", mediators=("invention_patents_per10k",), n_boot=50)
     row = vagg.robustness.robustness(data, med, {}, placebo=40).table.iloc[-1]
     assert row["status"] == "failed" and "mediation" in row["reason"]

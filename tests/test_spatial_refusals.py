@@ -96,6 +96,31 @@ def test_specification_errors(panel, guangdong_queen):
         SpatialPanel.from_formula("y ~ nothere", panel, guangdong_queen)
 
 
+@pytest.mark.parametrize("effects", ["entity", "twoway"])
+@pytest.mark.parametrize("model", ["sar", "sem", "sdm"])
+def test_large_scale_time_invariant_regressor_is_refused_by_name(panel, guangdong_queen, model, effects):
+    """An area in square metres (~1e9) leaves rounding noise after demeaning; the relative rule refuses it."""
+    rng = np.random.default_rng(3)
+    area = np.repeat(rng.uniform(1e9, 2e10, 21), 10)
+    fixed = panel.assign(area=area)
+    spec_kw = {"model": model, "effects": effects}
+    with pytest.raises(SpecificationError, match=r"area.*absorbed"):
+        SpatialPanel.from_formula("y ~ x1 + area", fixed, guangdong_queen, **spec_kw).fit()
+    # rounding noise is all that demeaning leaves, and the old absolute rule (1e-10) would have let it through
+    demeaned = area.reshape(21, 10) - area.reshape(21, 10).mean(axis=1, keepdims=True)
+    assert np.sqrt(np.mean(demeaned**2)) > 1e-10
+    # a regressor that varies survives however large its scale
+    varying = panel.assign(area=1e9 * panel["x2"])
+    res = SpatialPanel.from_formula("y ~ x1 + area", varying, guangdong_queen, **spec_kw).fit()
+    assert np.isfinite(res.std_errors["area"])
+
+
+def test_collinear_regressors_are_named(panel, guangdong_queen):
+    twin = panel.assign(x3=2.0 * panel["x1"] - panel["x2"])
+    with pytest.raises(SpecificationError, match=r"x3.*collinear"):
+        SpatialPanel.from_formula("y ~ x1 + x2 + x3", twin, guangdong_queen, model="sar", effects="entity").fit()
+
+
 def test_partial_durbin_names(panel, guangdong_queen):
     res = _fit(panel, guangdong_queen, durbin=["x1"])
     assert list(res.params.index) == ["x1", "x2", "W_x1", "rho", "sigma2"]

@@ -16,9 +16,23 @@ from vagg._errors import DataError, SpecificationError
 EXIT_USER_ERROR = 2
 
 
+#: faults a user can fix; printed as one line: bad data or config, and files that cannot be written
+USER_ERRORS = (DataError, SpecificationError, OSError)
+
+
 def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
+    if isinstance(exc, OSError) and not isinstance(exc, (DataError, SpecificationError)):
+        where = f": {exc.filename}" if exc.filename else ""
+        message = f"cannot write or read {exc.strerror or exc}{where}"
+    else:
+        message = str(exc)
+    click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_USER_ERROR)
+
+
+def _interrupted(out: object) -> None:
+    click.echo(f"interrupted: {out} is unchanged (the previous complete result, or none)", err=True)
+    sys.exit(130)
 
 
 @click.group(help="vagg: virtual agglomeration and regional industrial synergy.")
@@ -32,14 +46,24 @@ def main() -> None:
 @click.option("--entity", required=True, help="Entity id column (e.g. adcode).")
 @click.option("--time", "time_", required=True, help="Year column.")
 @click.option("--balanced/--unbalanced-ok", default=False, help="Fail when the panel has gaps.")
-def validate(path: Path, entity: str, time_: str, balanced: bool) -> None:
+@click.option("--sheet", default=None, help="Spreadsheet sheet (first by default).")
+@click.option("--header-row", type=int, default=None, help="0-based row of the column names (found by default).")
+@click.option("--skip-rows", default="", help="Comma-separated 0-based rows to drop (e.g. a units row).")
+@click.option("--na-value", "na_values", multiple=True, help="Extra placeholder read as missing (repeatable).")
+def validate(path: Path, entity: str, time_: str, balanced: bool, sheet: str | None, header_row: int | None,
+             skip_rows: str, na_values: tuple[str, ...]) -> None:
     from vagg.data import panel_summary, read_panel, validate_panel
 
     try:
-        df = read_panel(path, entity, time_)
+        rows = [int(r) for r in skip_rows.split(",") if r.strip()]
+    except ValueError:
+        _fail(SpecificationError(f"--skip-rows must list row numbers separated by commas, got {skip_rows!r}"))
+    try:
+        df = read_panel(path, entity, time_, sheet=sheet, header_row=header_row, skip_rows=rows,
+                        na_values=na_values)
         if balanced:
             validate_panel(df, balanced=True)
-    except (DataError, SpecificationError) as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     summary = panel_summary(df)
     click.echo(f"file: {path}")
@@ -50,6 +74,10 @@ def validate(path: Path, entity: str, time_: str, balanced: bool) -> None:
     gaps = summary["missing_city_years"]
     click.echo("balanced: yes" if summary["balanced"] else f"balanced: no ({len(gaps)} missing city-years: "
                + ", ".join(gaps[:10]) + (" ..." if len(gaps) > 10 else "") + ")")
+    text = df.attrs.get("text_columns", [])
+    click.echo(f"text columns (not analysed as numbers): {', '.join(text)}" if text else "text columns: none")
+    for note in df.attrs.get("notes", []):
+        click.echo(f"note: {note}")
     missing = summary["missing_by_column"]
     if missing:
         click.echo("missing values by column:")
@@ -68,8 +96,10 @@ def demo(out: Path, quiet: bool) -> None:
 
     try:
         manifest = run_demo(out, progress=not quiet)
-    except (DataError, SpecificationError) as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        _interrupted(out)
     click.echo(f"wrote {len(manifest['files'])} files to {out} (report: {out / 'report.html'})")
 
 
@@ -77,19 +107,24 @@ def demo(out: Path, quiet: bool) -> None:
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Override the output folder.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def run(config: Path, out: Path | None, quiet: bool) -> None:
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another run writing into the same folder before refusing.")
+def run(config: Path, out: Path | None, quiet: bool, wait: float) -> None:
     from vagg.config import load_config
     from vagg.pipeline import run_pipeline
 
     try:
         cfg = load_config(config)
-        manifest = run_pipeline(cfg, out=out, progress=not quiet)
-    except (DataError, SpecificationError) as exc:
+        manifest = run_pipeline(cfg, out=out, progress=not quiet, wait=wait)
+    except USER_ERRORS as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        _interrupted(out or config)
     click.echo(f"wrote {len(manifest['files'])} files to {manifest['out']}")
 
 
-@main.command(help="Write a commented starter config and indicator system into DIR.")
+@main.command(help="Write a commented starter config (analysis.toml), the indicator system it uses "
+                   "(indicators.toml) and the simulated demo panel (panel.csv) into DIR.")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def init(directory: Path, force: bool) -> None:
@@ -97,7 +132,7 @@ def init(directory: Path, force: bool) -> None:
 
     try:
         written = write_starter(directory, force=force)
-    except (DataError, SpecificationError) as exc:
+    except USER_ERRORS as exc:
         _fail(exc)
     for path in written:
         click.echo(f"wrote {path}")

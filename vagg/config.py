@@ -15,31 +15,43 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vagg._errors import SpecificationError
+from vagg._errors import DataError, SpecificationError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-#: section -> key -> (type(s), default).  ``None`` default means required.
+#: default of a key that may be left out and then has no value (None)
+OPTIONAL = object()
+
+#: section -> key -> (type(s), default).  ``None`` default means required; :data:`OPTIONAL` means may be absent.
 SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "data": {
         "path": ((str,), None),
         "entity": ((str,), "adcode"),
         "time": ((str,), "year"),
         "simulated": ((bool,), False),
-        "group": ((str,), "region"),
-        "name": ((str,), "name_en"),
+        "group": ((str,), OPTIONAL),
+        "name": ((str,), OPTIONAL),
+        "missing": ((str,), "refuse"),
+        "extrapolate": ((bool,), False),
+        "na_values": ((list,), []),
+        "sheet": ((str, int), OPTIONAL),
+        "header_row": ((int,), OPTIONAL),
+        "skip_rows": ((list,), []),
+        "totals": ((str,), "drop"),
     },
     "index": {
         "system": ((str,), "default"),
         "method": ((str,), "entropy"),
         "name": ((str,), "va_index"),
+        "column": ((str,), OPTIONAL),
     },
     "outcome": {
         "measure": ((str,), "coupling_coordination"),
         "name": ((str,), "synergy"),
+        "column": ((str,), OPTIONAL),
     },
     "model": {
         "controls": ((list,), []),
@@ -69,7 +81,10 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
 
 #: keys whose value must be one of a fixed set
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("data", "missing"): ("refuse", "drop-rows", "drop-cities", "interpolate"),
+    ("data", "totals"): ("drop", "refuse", "keep"),
     ("index", "method"): ("entropy", "critic", "topsis", "pca", "equal"),
+    ("outcome", "measure"): ("coupling_coordination", "coupling_degree", "coordination_index"),
     ("model", "effects"): ("none", "entity", "time", "twoway"),
     ("model", "cov"): ("unadjusted", "robust", "clustered", "driscoll-kraay"),
     ("model", "weights"): ("queen", "rook", "distance", "knn", "economic"),
@@ -79,6 +94,25 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 #: free-form sections: any key, each value of this type (``[labels]``: variable -> display label)
 FREE_SECTIONS: dict[str, type] = {"labels": str}
 
+#: keys whose (integer) value has a lower bound
+MINIMUM: dict[tuple[str, str], int] = {
+    ("run", "seed"): 0,
+    ("run", "bootstrap_draws"): 1,
+    ("run", "impact_draws"): 1,
+    ("robustness", "placebo_draws"): 1,
+    ("data", "header_row"): 0,
+}
+
+#: list keys and the type of their items
+LIST_ITEMS: dict[tuple[str, str], type] = {
+    ("data", "na_values"): str,
+    ("data", "skip_rows"): int,
+    ("model", "controls"): str,
+    ("model", "mediators"): str,
+    ("robustness", "variants"): str,
+    ("output", "formats"): str,
+}
+
 
 def _unknown(key: str, known: list[str], where: str) -> SpecificationError:
     close = difflib.get_close_matches(key, known, n=1)
@@ -86,16 +120,49 @@ def _unknown(key: str, known: list[str], where: str) -> SpecificationError:
     return SpecificationError(f"unknown config key {where}{key!r}{hint}")
 
 
+def _check_value(section: str, key: str, value: Any, types: tuple[type, ...]) -> None:
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        names = " or ".join(t.__name__ for t in types)
+        raise SpecificationError(f"config key {section}.{key} must be {names}, got {value!r}")
+    allowed = CHOICES.get((section, key))
+    if allowed is not None and value not in allowed:
+        close = difflib.get_close_matches(str(value), allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SpecificationError(f"config key {section}.{key} = {value!r} is not one of {', '.join(allowed)}{hint}")
+    low = MINIMUM.get((section, key))
+    if low is not None and value < low:
+        raise SpecificationError(f"config key {section}.{key} must be >= {low}, got {value!r}")
+    item = LIST_ITEMS.get((section, key))
+    if item is not None:
+        bad = [v for v in value if isinstance(v, bool) or not isinstance(v, item)]
+        if bad:
+            raise SpecificationError(f"config key {section}.{key} must list {item.__name__} values, got {bad[0]!r}")
+
+
+def _resolve(value: str, base: Path | None) -> Path:
+    path = Path(value).expanduser()
+    return base / path if not path.is_absolute() and base is not None else path
+
+
 def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
     """Check a parsed config against :data:`SCHEMA`, fill defaults, resolve paths.
+
+    Every key is checked for its type, its allowed values (:data:`CHOICES`),
+    its lower bound (:data:`MINIMUM`) and the type of its list items; output
+    formats must be known table formats.  ``data.path``, ``output.dir`` and an
+    indicator-system path in ``index.system`` are resolved against ``base``
+    (the config file's folder).  Columns are checked against the data by
+    :func:`vagg.pipeline.check_config_columns`, before any stage runs.
 
     Parameters
     ----------
     raw
         The parsed TOML.
     base
-        Folder against which a relative ``data.path`` is resolved.
+        Folder against which relative paths are resolved.
     """
+    from vagg.report.table import FORMATS
+
     config: dict[str, Any] = {}
     for section in raw:
         if section not in SCHEMA and section not in FREE_SECTIONS:
@@ -119,40 +186,49 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
         for key, (types, default) in keys.items():
             if key in given:
                 value = given[key]
-                if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-                    names = " or ".join(t.__name__ for t in types)
-                    raise SpecificationError(f"config key {section}.{key} must be {names}, got {value!r}")
+                _check_value(section, key, value, types)
             elif default is None and section in raw:
                 raise SpecificationError(f"config key {section}.{key} is required")
             else:
-                value = copy.deepcopy(default)
-            allowed = CHOICES.get((section, key))
-            if allowed is not None and value not in allowed:
-                raise SpecificationError(
-                    f"config key {section}.{key} = {value!r} is not one of {', '.join(allowed)}")
+                value = None if default is OPTIONAL else copy.deepcopy(default)
             config[section][key] = value
+    unknown = [f for f in config["output"]["formats"] if f not in FORMATS]
+    if unknown:
+        raise SpecificationError(f"config key output.formats: unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
     data_path = config["data"].get("path")
     if data_path is None:
         raise SpecificationError("config key data.path is required")
-    path = Path(data_path)
-    if not path.is_absolute() and base is not None:
-        path = base / path
+    path = _resolve(data_path, base)
     if not path.is_file():
         raise SpecificationError(f"config key data.path: data file not found: {path}")
     config["data"]["path"] = str(path)
+    config["output"]["dir"] = str(_resolve(config["output"]["dir"], base))
+    system = config["index"]["system"]
+    if system.endswith(".toml"):
+        system_path = _resolve(system, base)
+        if not system_path.is_file():
+            raise SpecificationError(f"config key index.system: indicator-system file not found: {system_path}")
+        config["index"]["system"] = str(system_path)
+    names = {"index.name": config["index"]["name"], "outcome.name": config["outcome"]["name"]}
+    if len(set(names.values())) < len(names):
+        raise SpecificationError(f"config keys index.name and outcome.name are both {names['index.name']!r}")
     return config
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    """Read and validate an analysis config from a TOML file."""
+    """Read and validate an analysis config from a TOML file (UTF-8, UTF-8 with BOM, GBK or GB18030)."""
+    from vagg.data.readers import read_text
+
     path = Path(path)
     if not path.is_file():
         raise SpecificationError(f"config file not found: {path}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise SpecificationError(f"config file {path} is not valid TOML: {exc}") from exc
-    config = validate_config(raw, base=path.parent)
+    except DataError as exc:
+        raise SpecificationError(f"config file {exc}") from exc
+    config = validate_config(raw, base=path.parent.resolve())
     config["_source"] = str(path)
     return config
 
@@ -163,16 +239,19 @@ def starter_config_text() -> str:
 
 
 def write_starter(directory: str | Path, force: bool = False) -> list[Path]:
-    """Write ``analysis.toml`` (and the demo panel as ``panel.csv``) into ``directory``."""
+    """Write ``analysis.toml``, the indicator system it names (``indicators.toml``, the bundled
+    four-dimension system to edit) and the demo panel as ``panel.csv`` into ``directory``."""
     from vagg.data.bundled import bundled_path
+    from vagg.mechanisms.indicators import bundled_system_path
 
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     targets = {directory / "analysis.toml": starter_config_text(),
+               directory / "indicators.toml": bundled_system_path("virtual_agglomeration").read_text(encoding="utf-8"),
                directory / "panel.csv": bundled_path("demo_panel.csv").read_text(encoding="utf-8")}
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         raise SpecificationError(f"{existing[0]} exists; pass --force to overwrite")
+    directory.mkdir(parents=True, exist_ok=True)
     for path, text in targets.items():
         path.write_text(text, encoding="utf-8")
     return list(targets)

@@ -285,6 +285,18 @@ def to_sparse(w: W | tuple[sp.spmatrix, Sequence[object]], ids: Sequence[object]
         if only_w:
             parts.append(f"in the weights but not the panel: {_listing(only_w)}")
         raise DataError("weights ids do not match the panel's entities; " + "; ".join(parts))
+    _check_entries(sp.csr_matrix(matrix), w_ids)
     position = {i: k for k, i in enumerate(w_ids)}
     order = np.array([position[i] for i in ids])
     return sp.csr_matrix(matrix)[order][:, order].tocsr()
+
+
+def _check_entries(matrix: sp.csr_matrix, ids: list[str]) -> None:
+    """Refuse missing, infinite or negative weights, naming the (row id, column id) pair."""
+    coo = matrix.tocoo()
+    for bad, what in ((~np.isfinite(coo.data), "missing or infinite"), (coo.data < 0, "negative")):
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise DataError(f"weights matrix has {int(bad.sum())} {what} weight(s), e.g. {float(coo.data[k])} at "
+                            f"(row {ids[coo.row[k]]}, column {ids[coo.col[k]]}); spatial weights must be finite and "
+                            ">= 0")

@@ -8,6 +8,7 @@ from vagg.data.bundled import (
     load_queen_edges,
     load_seed_table1,
 )
+from vagg.data.missing import POLICIES, MissingReport, apply_missing_policy
 from vagg.data.panel import (
     check_columns,
     check_panel_index,
@@ -19,6 +20,9 @@ from vagg.data.panel import (
 )
 
 __all__ = [
+    "POLICIES",
+    "MissingReport",
+    "apply_missing_policy",
     "REGION_GROUPS",
     "DEMO_SEED",
     "check_columns",

@@ -8,139 +8,106 @@ with a message that names the column, entity, year or row at fault.
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from vagg._errors import DataError
+from vagg._errors import DataError, SpecificationError
+from vagg.data.readers import (
+    SUPPORTED_EXTENSIONS,
+    coerce_numeric,
+    drop_layout_rows,
+    listing,
+    locate_header,
+    normalise_ids,
+    parse_years,
+    read_grid,
+    total_rows,
+)
 
-SUPPORTED_EXTENSIONS = (".csv", ".xlsx", ".xls", ".dta", ".parquet")
-_NA_TOKENS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "."]
-_MAX_LISTED = 10
+_listing = listing
 
-
-def _listing(items: Sequence[object]) -> str:
-    """Join up to ``_MAX_LISTED`` items for an error message."""
-    items = list(items)
-    shown = ", ".join(str(i) for i in items[:_MAX_LISTED])
-    more = len(items) - _MAX_LISTED
-    return shown + (f" (and {more} more)" if more > 0 else "")
-
-
-def _raw_header(path: Path, suffix: str) -> list[str]:
-    """Column names as written in the file, before pandas de-duplicates them."""
-    if suffix == ".csv":
-        header = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
-        return [str(v) for v in header.iloc[0].tolist()]
-    if suffix in (".xlsx", ".xls"):
-        header = pd.read_excel(path, header=None, nrows=1, dtype=str)
-        return [str(v) for v in header.iloc[0].tolist()]
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.read_schema(path).names)
-    return []  # Stata forbids duplicate variable names
+_PLAUSIBLE_YEARS = (1900, 2100)
+#: what to tell a user whose panel has gaps where a method needs a balanced one
+BALANCE_HINT = ('fill the gaps with the missing-data policy "interpolate" or drop the incomplete cities with '
+                '"drop-cities" ([data] missing in the config, vagg.data.apply_missing_policy in Python)')
 
 
-def _read_raw(path: Path, suffix: str) -> pd.DataFrame:
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=_NA_TOKENS)
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path, dtype=object, na_values=_NA_TOKENS)
-    if suffix == ".dta":
-        return pd.read_stata(path, convert_categoricals=False)
-    return pd.read_parquet(path)
+def _read_raw(path: Path, sheet: str | int | None, entity: str, time: str, header_row: int | None,
+              skip_rows: Iterable[int], na_values: Iterable[str]) -> tuple[pd.DataFrame, pd.Index, list[str]]:
+    """The file's data rows under its header, their row numbers in the file, and notes."""
+    suffix = path.suffix.lower()
+    if suffix in (".dta", ".parquet"):
+        raw = pd.read_stata(path, convert_categoricals=False) if suffix == ".dta" else pd.read_parquet(path)
+        return raw, pd.Index(np.arange(len(raw)) + 2), []
+    grid, notes = read_grid(path, sheet)
+    if grid.empty:
+        raise DataError(f"data file is empty: {path}")
+    body, rows, more = locate_header(grid, entity, time, str(path), header_row, skip_rows)
+    body, rows, layout = drop_layout_rows(body, rows, entity, time, na_values)
+    return body, rows, notes + more + layout
 
 
-def _normalise_ids(values: pd.Series) -> pd.Series:
-    """Entity ids as text: 440100, 440100.0 and "440100" are the same city."""
-
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return np.nan
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        text = str(v).strip()
-        return text if text else np.nan
-
-    return values.map(one).astype(object)
-
-
-def _parse_years(values: pd.Series, rows: pd.Index, time: str) -> pd.Series:
-    numeric = pd.to_numeric(values, errors="coerce")
-    missing = values.isna()
-    if missing.any():
-        raise DataError(f"time column {time!r} has missing years in rows {_listing(rows[missing.to_numpy()])}")
-    bad = numeric.isna() | (np.floor(numeric) != numeric)
-    if bad.any():
-        shown = [f"{values.iloc[i]!r} (row {rows[i]})" for i in np.flatnonzero(bad.to_numpy())]
-        raise DataError(f"time column {time!r} must hold integer years; found {_listing(shown)}")
-    return numeric.astype(np.int64)
-
-
-def _coerce_numeric(df: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
-    """Turn text columns that hold numbers into floats, refusing stray text.
-
-    A column is taken as numeric when at least half of its non-missing cells
-    parse as numbers; any cell that does not (``"1,234.5"``, ``"n.a."``) is
-    then an error naming the column, the value, the entity and the year.
-    Columns that are mostly text (names, region labels) stay text.
-    """
-    out = df.copy()
-    entities = df.index.get_level_values(0)
-    years = df.index.get_level_values(1)
-    for column in df.columns:
-        series = df[column]
-        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            continue
-        present = series.notna().to_numpy()
-        if not present.any():
-            out[column] = pd.to_numeric(series, errors="coerce").astype(float)
-            continue
-        parsed = pd.to_numeric(series.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v),
-                               errors="coerce")
-        ok = parsed.notna().to_numpy()
-        if ok[present].mean() < 0.5:
-            continue
-        bad = present & ~ok
-        if bad.any():
-            first = np.flatnonzero(bad)
-            shown = [f"{series.iloc[i]!r} at entity {entities[i]}, year {years[i]} (row {rows[i]})" for i in first]
-            raise DataError(
-                f"column {column!r} holds text where numbers are expected: {_listing(shown)}; "
-                "fix the file (no thousands separators or 'n.a.' codes) or mark missing cells empty"
-            )
-        out[column] = parsed.astype(float)
-    return out
-
-
-def read_panel(path: str | os.PathLike[str], entity: str, time: str) -> pd.DataFrame:
-    """Read a city-year panel from csv, xlsx, Stata dta or parquet.
+def read_panel(
+    path: str | os.PathLike[str],
+    entity: str,
+    time: str,
+    *,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    skip_rows: Iterable[int] = (),
+    na_values: Iterable[str] = (),
+    totals: str = "drop",
+    strict: bool = True,
+) -> pd.DataFrame:
+    """Read a city-year panel from csv, xlsx, xls, Stata dta or parquet, as yearbooks write them.
 
     Parameters
     ----------
     path
-        File to read; the format follows the extension.
+        File to read; the format follows the extension (a ``.xls`` that is
+        really HTML or xlsx is read as what it is).  Text is UTF-8 (BOM or
+        not) or GBK/GB18030.
     entity, time
         Names of the entity-id column (kept as text, e.g. adcodes) and the
-        year column (integers).
+        year column (integers; ``"2011年"`` and ``2011.0`` are read as 2011).
+    sheet
+        Spreadsheet sheet name or position (first by default).
+    header_row
+        0-based row holding the column names; by default the first row that
+        names both ``entity`` and ``time`` (title and group-label rows above it
+        are skipped with a note).
+    skip_rows
+        0-based rows of the file to drop (e.g. a units row).
+    na_values
+        Placeholders read as missing, besides :data:`vagg.data.readers.NA_TOKENS`
+        (``"n.a."``, ``"—"``, ``"-"``, ``"…"``, empty cells, ...).
+    totals
+        ``"drop"`` (default) drops rows that look like province or national
+        totals with a note; ``"refuse"`` raises; ``"keep"`` keeps them.
+    strict
+        Refuse stray text in any numeric column (default).  With False such a
+        column is kept as text and its fault is kept in ``df.attrs["faults"]``
+        (column -> message): the pipeline refuses only the columns a run uses.
 
     Returns
     -------
     DataFrame indexed by (entity, time), sorted, with numeric columns as
-    floats.  Missing numeric values load as NaN and are listed in
-    ``df.attrs["missing"]`` (column -> count).
+    floats.  ``df.attrs["missing"]`` maps column -> count of missing values,
+    ``df.attrs["notes"]`` lists what was repaired, ``df.attrs["text_columns"]``
+    the columns left as text.
 
     Raises
     ------
     DataError
         For a missing or empty file, an unsupported extension, duplicate column
         names, an absent id column, missing entity ids, non-integer years,
-        duplicate (entity, time) pairs, text in a numeric column or infinite
-        values; the message names the fault.
+        duplicate (entity, time) pairs, text in a numeric column, swapped
+        entity and time columns or infinite values; the message names the fault.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -151,43 +118,96 @@ def read_panel(path: str | os.PathLike[str], entity: str, time: str) -> pd.DataF
     if path.stat().st_size == 0:
         raise DataError(f"data file is empty: {path}")
     try:
-        header = _raw_header(path, suffix)
-        raw = _read_raw(path, suffix)
+        raw, rows, notes = _read_raw(path, sheet, entity, time, header_row, skip_rows, na_values)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"data file is empty: {path}") from exc
-    except (ValueError, OSError) as exc:
+    except ImportError as exc:
         raise DataError(f"could not read {path}: {exc}") from exc
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        raise DataError(f"duplicate column names in {path}: {_listing(duplicated)}")
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"could not read {path}: {exc}") from exc
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        names = list(pq.read_schema(path).names)
+        duplicated = sorted({c for c in names if names.count(c) > 1})
+        if duplicated:
+            raise DataError(f"duplicate column names in {path}: {_listing(duplicated)}")
     if raw.empty:
         raise DataError(f"data file has no rows: {path}")
-    return panel_from_frame(raw, entity, time, source=str(path))
+    return panel_from_frame(raw, entity, time, source=str(path), rows=rows, na_values=na_values, totals=totals,
+                            notes=notes, strict=strict)
 
 
-def panel_from_frame(raw: pd.DataFrame, entity: str, time: str, source: str = "data") -> pd.DataFrame:
-    """Index a flat DataFrame by (entity, time) with the checks of :func:`read_panel`."""
+def _check_roles(ids: pd.Series, times: pd.Series, entity: str, time: str, source: str) -> None:
+    """Refuse an entity and a time column given the wrong way round (ids all years, times not)."""
+    as_years = pd.to_numeric(ids, errors="coerce")
+    if not as_years.between(*_PLAUSIBLE_YEARS).all():
+        return
+    numeric = pd.to_numeric(times.map(lambda v: str(v).strip()), errors="coerce")
+    if numeric.between(*_PLAUSIBLE_YEARS).all():
+        return
+    raise DataError(f"in {source} the entity column {entity!r} holds years ({ids.iloc[0]}, ...) and the time column "
+                    f"{time!r} does not ({times.iloc[0]!r}, ...): the panel is indexed (time, entity); pass entity "
+                    "and time the other way round")
+
+
+def panel_from_frame(
+    raw: pd.DataFrame,
+    entity: str,
+    time: str,
+    source: str = "data",
+    *,
+    rows: pd.Index | None = None,
+    na_values: Iterable[str] = (),
+    totals: str = "drop",
+    notes: list[str] | None = None,
+    strict: bool = True,
+) -> pd.DataFrame:
+    """Index a flat DataFrame by (entity, time) with the checks and repairs of :func:`read_panel`."""
+    if totals not in ("drop", "refuse", "keep"):
+        raise SpecificationError(f"totals={totals!r} is not one of drop, refuse, keep")
+    notes = list(notes or [])
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c) for c in raw.columns]
     for role, column in (("entity", entity), ("time", time)):
         if column not in raw.columns:
-            raise DataError(f"{role} column {column!r} not found in {source}; columns are {_listing(list(raw.columns))}")
+            close = difflib.get_close_matches(column, list(raw.columns), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else "; if the header is not the first row pass header_row="
+            raise DataError(f"{role} column {column!r} not found in {source}; columns are "
+                            f"{_listing(list(raw.columns))}{hint}")
     # Rows are reported as the file's line numbers (header is line 1).
-    rows = pd.Index(np.arange(len(raw)) + 2)
-    ids = _normalise_ids(raw[entity])
+    rows = pd.Index(np.arange(len(raw)) + 2) if rows is None else pd.Index(rows)
+    ids = normalise_ids(raw[entity])
     if ids.isna().any():
         raise DataError(f"entity column {entity!r} has missing ids in rows {_listing(rows[ids.isna().to_numpy()])}")
-    years = _parse_years(raw[time], rows, time)
+    if totals != "keep":
+        mask, reasons = total_rows(ids, raw.drop(columns=[entity, time]))
+        if mask.any():
+            where = f"rows {_listing(rows[mask])} ({_listing(reasons)})"
+            if totals == "refuse":
+                raise DataError(f"{source} has province or national total rows, not cities: {where}")
+            notes.append(f"{int(mask.sum())} province or national total row(s) dropped: {where}")
+            raw, ids, rows = raw.loc[~mask].reset_index(drop=True), ids[~mask].reset_index(drop=True), rows[~mask]
+    _check_roles(ids, raw[time], entity, time, source)
+    years = parse_years(raw[time], rows, time)
     frame = raw.drop(columns=[entity, time])
     frame.index = pd.MultiIndex.from_arrays([ids.astype(str).to_numpy(), years.to_numpy()], names=[entity, time])
     dup = frame.index.duplicated(keep=False)
     if dup.any():
         pairs = sorted({f"({e}, {t})" for e, t in frame.index[dup]})
         raise DataError(f"duplicate (entity, time) pairs in {source}: {_listing(pairs)}")
-    frame = _coerce_numeric(frame, rows)
+    frame, more, faults = coerce_numeric(frame, rows, na_values, strict=strict)
+    notes += more
     check_finite(frame)
     frame = frame.sort_index()
     missing = frame.isna().sum()
     frame.attrs["missing"] = {str(k): int(v) for k, v in missing[missing > 0].items()}
     frame.attrs["source"] = source
+    frame.attrs["notes"] = notes
+    frame.attrs["text_columns"] = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    frame.attrs["faults"] = faults
     return frame
 
 
@@ -216,6 +236,22 @@ def check_panel_index(df: pd.DataFrame) -> None:
     if dup.any():
         pairs = sorted({f"({e}, {t})" for e, t in df.index[dup]})
         raise DataError(f"duplicate (entity, time) pairs: {_listing(pairs)}")
+    _check_index_order(df.index)
+
+
+def _is_years(values: pd.Index) -> bool:
+    lo, hi = _PLAUSIBLE_YEARS
+    numeric = pd.to_numeric(pd.Series(values), errors="coerce")
+    return bool(numeric.notna().all() and (numeric == np.floor(numeric)).all() and numeric.between(lo, hi).all())
+
+
+def _check_index_order(index: pd.MultiIndex) -> None:
+    """Refuse a panel indexed (time, entity): its clusters would be years, its within-transform by year."""
+    first, second = index.levels[0], index.levels[1]
+    if _is_years(first) and not _is_years(second):
+        raise DataError(f"the panel looks indexed (time, entity): level {index.names[0]!r} holds years "
+                        f"({first[0]}, ...) and level {index.names[1]!r} does not ({second[0]!r}, ...); "
+                        "use df.swaplevel().sort_index()")
 
 
 def check_columns(df: pd.DataFrame, columns: Iterable[str], numeric: bool = True, complete: bool = True) -> None:
@@ -273,7 +309,8 @@ def validate_panel(
         gaps = missing_city_years(df)
         if gaps:
             shown = [f"({e}, {t})" for e, t in gaps]
-            raise DataError(f"the panel is unbalanced; missing city-years: {_listing(shown)}")
+            raise DataError(f"the panel is unbalanced; missing city-years: {_listing(shown)}; this method needs a "
+                            f"balanced panel: {BALANCE_HINT}")
     return df.sort_index()
 
 

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from libpysal.weights import WSP, W
 
 from vagg._errors import DataError, SpecificationError
-from vagg.data.panel import _listing, check_columns, check_panel_index, missing_city_years
+from vagg.data.panel import BALANCE_HINT, _listing, check_columns, check_panel_index, missing_city_years
 from vagg.weights import to_sparse
 
 #: time label given to a single cross-section
@@ -139,7 +139,7 @@ def wide(series: pd.Series) -> pd.DataFrame:
     if gaps:
         raise DataError(
             f"this method needs a balanced panel; missing city-years of {series.name!r}: "
-            + _listing([f"({e}, {t})" for e, t in gaps])
+            + _listing([f"({e}, {t})" for e, t in gaps]) + f"; {BALANCE_HINT}"
         )
     return series.unstack(level=1).sort_index(axis=1)
 

@@ -128,7 +128,26 @@ def _prepare(panel: pd.DataFrame | pd.Series, column: str | None, k: int, classe
         if (means <= 0).any():
             raise DataError(f"relative values need a positive yearly mean; not so in {means.index[means <= 0][0]}")
         table = table / means
+    _warn_ties(table, k, classes, str(series.name))
     return table
+
+
+def _warn_ties(table: pd.DataFrame, k: int, classes: str, name: str) -> None:
+    """Warn, naming the column and years, when ties make quantile cut points coincide (classes collapse)."""
+    cuts = np.linspace(0, 1, k + 1)[1:-1]
+    if classes == "pooled":
+        points = np.quantile(table.to_numpy().ravel(), cuts)[None, :]
+        where = "pooled over the years"
+    else:
+        points = np.quantile(table.to_numpy(), cuts, axis=0).T
+        where = None
+    tied = (np.diff(points, axis=1) == 0).any(axis=1)
+    if tied.any():
+        if where is None:
+            where = "in " + ", ".join(str(y) for y in table.columns[tied][:10])
+        warnings.warn(f"ties in {name!r} make quantile cut points coincide {where}: fewer than k = {k} classes "
+                      "are distinct; use fewer classes, ranks (e.g. panel[column].groupby(year).rank()) or "
+                      "break the ties", UserWarning, stacklevel=3)
 
 
 def _classify(table: pd.DataFrame, k: int, classes: str) -> tuple[np.ndarray, np.ndarray | None]:

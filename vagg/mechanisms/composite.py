@@ -215,6 +215,6 @@ def _pca_result(panel: pd.DataFrame, system: IndicatorSystem, dim_masks: list[np
         for mask in dim_masks
     ])
     diagnostics = {"kmo": full.kmo, "bartlett": full.bartlett, "eigenvalues": full.eigenvalues,
-                   "n_components": full.n_components}
+                   "n_components": full.n_components, "notes": list(full.notes)}
     return _result(panel, system, "pca", "pooled", full.weights.to_numpy(), full.scores.to_numpy(), dims, None,
                    diagnostics)

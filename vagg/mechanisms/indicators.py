@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from vagg._errors import SpecificationError
+from vagg._errors import DataError, SpecificationError
+from vagg.data.readers import read_text
 from vagg.mechanisms._matrix import parse_direction
 
 if TYPE_CHECKING:
@@ -171,8 +172,10 @@ class IndicatorSystem:
             direction or a duplicated indicator, naming it.
         """
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path)  # UTF-8 (BOM or not), GBK or GB18030
             return cls.from_dict(tomllib.loads(text), source=str(path))
+        except DataError as exc:
+            raise SpecificationError(f"cannot read indicator system file {exc}") from exc
         except OSError as exc:
             raise SpecificationError(f"cannot read indicator system file {path}: {exc.strerror or exc}") from exc
         except tomllib.TOMLDecodeError as exc:

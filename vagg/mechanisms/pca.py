@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,9 @@ class PCAIndex:
         Kaiser-Meyer-Olkin measure of sampling adequacy.
     bartlett
         Bartlett's sphericity test: (chi2, df, p).
+    notes
+        Diagnostics in words, e.g. a singular correlation matrix (the
+        Bartlett statistic is then infinite) naming the collinear indicators.
     """
 
     scores: pd.Series
@@ -40,6 +44,7 @@ class PCAIndex:
     n_components: int
     kmo: float
     bartlett: tuple[float, int, float]
+    notes: tuple[str, ...] = ()
 
 
 def _correlation(z: np.ndarray) -> np.ndarray:
@@ -119,11 +124,25 @@ def pca_index(X: pd.DataFrame | np.ndarray, directions: Directions = None) -> PC
     raw = z @ c
     span = np.ptp(raw)
     scores = 100 * (raw - raw.min()) / span if span > 0 else np.zeros_like(raw)
+    bartlett = bartlett_sphericity(R, len(values))
+    singular = not np.isfinite(bartlett[0]) or eigenvalues[-1] < 1e-10
+    notes = (_singular_note(R, columns),) if singular else ()
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
     return PCAIndex(
         scores=pd.Series(scores, index=frame.index, name="index"),
         weights=pd.Series(c / c.sum(), index=columns, name="weight"),
         eigenvalues=eigenvalues,
         n_components=k,
         kmo=kmo(R),
-        bartlett=bartlett_sphericity(R, len(values)),
+        bartlett=bartlett,
+        notes=notes,
     )
+
+
+def _singular_note(R: np.ndarray, columns: list[object]) -> str:
+    """The diagnostic for a singular correlation matrix, naming perfectly correlated pairs."""
+    i, j = np.nonzero(np.triu(np.abs(R) >= 1 - 1e-10, k=1))
+    pairs = ", ".join(f"{columns[a]} ~ {columns[b]}" for a, b in zip(i, j)) or "a linear combination of indicators"
+    return ("the indicators' correlation matrix is singular (perfectly collinear: " + pairs + "); Bartlett's "
+            "sphericity statistic is infinite and its p-value says nothing about adequacy; drop a redundant indicator")

@@ -1,4 +1,5 @@
-"""Estimators and their results: two-way fixed effects, IV, mediation, spatial panels.
+"""Estimators and their results: two-way fixed effects, IV, mediation, spatial panels,
+staggered DID and event studies (also spatial), moderation and moderated or spatial mediation.
 
 Procedures that run these estimators many times (robustness battery, placebo,
 heterogeneity, contributions, specification curve) live in :mod:`vagg.robustness`.
@@ -30,6 +31,23 @@ _EXPORTS: dict[str, str] = {
     "mundlak": "vagg.models.specification",
     "SpatialPanel": "vagg.models.spatial",
     "SpatialPanelResults": "vagg.models.spatial",
+    "policy_timing": "vagg.models.did",
+    "EventStudy": "vagg.models.event_study",
+    "EventStudyResults": "vagg.models.event_study",
+    "robust_event_study": "vagg.models.event_study",
+    "bacon_decomposition": "vagg.models.bacon",
+    "BaconResult": "vagg.models.bacon",
+    "ModeratedMediation": "vagg.models.moderated",
+    "ModeratedMediationResults": "vagg.models.moderated",
+    "conditional_effects": "vagg.models.moderation",
+    "johnson_neyman": "vagg.models.moderation",
+    "conditional_impacts": "vagg.models.moderation",
+    "spatial_from_formula": "vagg.models.moderation",
+    "spatial_did": "vagg.models.spatial_did",
+    "spatial_event_study": "vagg.models.spatial_did",
+    "exposure_effects": "vagg.models.spatial_did",
+    "SpatialMediation": "vagg.models.spatial_mediation",
+    "SpatialMediationResults": "vagg.models.spatial_mediation",
 }
 
 __all__ = sorted(_EXPORTS)

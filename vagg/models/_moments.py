@@ -2,15 +2,17 @@
 
 Resampling whole clusters with replacement is the same as weighting each
 cluster by the number of times it is drawn, :math:`w_g`.  When the clusters
-contain whole entities, the entity demeaning does not depend on the weights,
-so every least-squares fit on a resample needs only
+contain whole entities, the entity demeaning does not depend on the weights
+(likewise for periods and time effects); effects that cut across the
+clusters are carried as dummy columns (:func:`cluster_design`).  So every
+least-squares fit on a resample needs only
 
 .. math::  S(w) = \\sum_g w_g A_g'A_g,
 
 the weighted sum of per-cluster cross-product matrices of
-:math:`A = [\\tilde Z, \\tilde D]`: the entity-demeaned variables and the
-remaining effect dummies (entity-demeaned time dummies for two-way effects,
-time dummies for time effects, a constant for none).  The dummies are
+:math:`A = [\\tilde Z, \\tilde D]`: the variables net of the nested effects and
+the remaining effect dummies (e.g. entity-demeaned time dummies for two-way
+effects with city clusters, time dummies for time effects, a constant for none).  The dummies are
 partialled out by the Schur complement
 :math:`S_{ZZ} - S_{ZD} S_{DD}^{+} S_{DZ}` (Frisch-Waugh-Lovell), and each
 regression is one small solve.  For B draws this is one (B x G) by
@@ -24,7 +26,70 @@ from __future__ import annotations
 
 import numpy as np
 
-from vagg.models._within import Groups, group_means, time_dummies
+from vagg.models._within import Groups, collinear_columns, group_means
+
+
+def nested_in(codes: np.ndarray, clusters: np.ndarray) -> bool:
+    """Whether every group of ``codes`` lies inside one cluster."""
+    pairs = np.unique(np.column_stack([codes, clusters]), axis=0)
+    return len(pairs) == len(np.unique(codes))
+
+
+def _dummies(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    d = np.zeros((len(codes), n_groups))
+    d[np.arange(len(codes)), codes] = 1.0
+    return d
+
+
+def cluster_design(z: np.ndarray, groups: Groups, effects: str, clusters: np.ndarray) -> tuple[np.ndarray,
+                                                                                               np.ndarray]:
+    """Variables net of the effects nested in the clusters, and dummies of the other effects.
+
+    An effect whose groups (entities or periods) each lie in one cluster is
+    partialled out by demeaning: a per-cluster reweighting (bootstrap counts)
+    or sign flip (wild weights) leaves such a projection unchanged.  An effect
+    that cuts across clusters is not: a regression on a resampled or
+    re-signed outcome must re-absorb it, so it is carried as explicit dummy
+    columns (demeaned by the partialled effect; for two-way effects one
+    dummy is dropped, and any dummy collinear with the earlier ones in an
+    unbalanced panel).  Regressing on ``[z, d]`` gives the fixed-effects
+    coefficients of ``z`` (Frisch-Waugh-Lovell).
+
+    Parameters
+    ----------
+    z
+        (n x p) variables.
+    groups
+        Entity and time codes.
+    effects
+        "none", "entity", "time" or "twoway".
+    clusters
+        (n,) integer cluster codes.
+
+    Returns
+    -------
+    (n x p) partialled variables and (n x r) effect dummies (r may be 0).
+    """
+    z = np.asarray(z, dtype=float)
+    entity = effects in ("entity", "twoway")
+    time = effects in ("time", "twoway")
+    if entity and nested_in(groups.entity, clusters):
+        partial, carried = "entity", ["time"] * time
+    elif time and nested_in(groups.time, clusters):
+        partial, carried = "time", ["entity"] * entity
+    else:
+        partial, carried = "none", ["entity"] * entity + ["time"] * time
+    codes = {"entity": (groups.entity, groups.n_entities), "time": (groups.time, groups.n_periods)}
+    d = np.column_stack([np.zeros((len(z), 0))] + [_dummies(*codes[c]) for c in carried])
+    if effects == "twoway":  # the dummies of the two effects span the constant twice: drop one
+        d = d[:, 1:]
+    if partial != "none":
+        labels, n_groups = codes[partial]
+        z = z - group_means(z, labels, n_groups)[labels]
+        d = d - group_means(d, labels, n_groups)[labels]
+    if effects == "twoway" and not groups.balanced:  # a gap in the panel can make some dummies redundant
+        d = d[:, ~collinear_columns(d)]
+    return z, d
 
 
 class ClusterMoments:
@@ -39,22 +104,14 @@ class ClusterMoments:
     effects
         "none", "entity", "time" or "twoway".
     clusters
-        (n,) integer cluster codes 0..G-1; with entity effects every entity
-        must lie in one cluster (checked by the caller).
+        (n,) integer cluster codes 0..G-1.  Effects nested in the clusters are
+        partialled out, the others carried as dummies (:func:`cluster_design`).
     """
 
     def __init__(self, z: np.ndarray, groups: Groups, effects: str, clusters: np.ndarray) -> None:
-        z = np.asarray(z, dtype=float)
-        if effects in ("entity", "twoway"):
-            z = z - group_means(z, groups.entity, groups.n_entities)[groups.entity]
+        z, d = cluster_design(z, groups, effects, clusters)
         if effects == "none":
             d = np.ones((len(z), 1))
-        elif effects == "entity":
-            d = np.zeros((len(z), 0))
-        else:
-            d = time_dummies(groups)
-            if effects == "twoway":  # the demeaned dummies sum to zero: drop the first
-                d = d[:, 1:] - group_means(d[:, 1:], groups.entity, groups.n_entities)[groups.entity]
         a = np.column_stack([z, d])
         self.p = z.shape[1]
         self.n_clusters = int(clusters.max()) + 1

@@ -25,8 +25,11 @@ bootstrap: whole clusters (cities)
 are resampled, one seeded set of resamples is shared by all equations, and
 every equation is refitted by cross-product algebra
 (:mod:`vagg.models._moments`), giving percentile and bias-corrected
-(Efron 1987) intervals.  The report of Jiang (2022, "Mediating effects and
-moderating effects in causal inference", *China Industrial Economics* 5:
+(Efron 1987) intervals; in the bias correction, draws that equal the estimate
+(resamples that reproduce the sample) count half below and half above it
+(:func:`vagg.models._resampling.bias_corrected_interval`).  The report of
+Jiang (2022, "Mediating effects and moderating effects in causal inference",
+*China Industrial Economics* 5:
 100-120) -- the effect of X on each mediator under the same design as X on Y,
 to be read with theory rather than as a stepwise test -- is :attr:`two_step`.
 """
@@ -44,7 +47,7 @@ from scipy import stats
 from vagg._errors import DataError, SpecificationError
 from vagg.models._covariance import stacked_sandwich
 from vagg.models._moments import ClusterMoments, cluster_counts, solve_equation
-from vagg.models._resampling import run_chunks
+from vagg.models._resampling import bias_corrected_interval, run_chunks
 from vagg.models._results import table_info
 from vagg.models.panel_fe import PanelFE, PanelFEResults
 
@@ -74,7 +77,22 @@ class Mediation:
         Cluster of the stage covariances and of the block bootstrap: None for
         the entity (each row for cross-sectional data) or a column name.  With
         entity effects the clusters must contain whole entities.
+    moderator, moderated_path
+        A moderator column W makes the constructor return a
+        :class:`~vagg.models.moderated.ModeratedMediation`: the first stage
+        ("a", PROCESS model 7), the second ("b", model 14) or both ("both",
+        model 58) moderated by W; its results have ``moderated_index`` and
+        ``conditional_indirect(at=None)``.
     """
+
+    def __new__(cls, *args: Any, moderator: str | None = None, moderated_path: str = "a", **kwargs: Any) -> Any:
+        if moderator is None:
+            return super().__new__(cls)
+        from vagg.models.moderated import ModeratedMediation
+
+        base = super().__new__(cls)
+        base.__init__(*args, **kwargs)
+        return ModeratedMediation(base, moderator, moderated_path)
 
     def __init__(
         self,
@@ -86,6 +104,8 @@ class Mediation:
         effects: str = "twoway",
         serial: bool = False,
         cluster: str | None = None,
+        moderator: str | None = None,
+        moderated_path: str = "a",
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DataError(f"data must be a pandas DataFrame, not {type(data).__name__}")
@@ -303,10 +323,7 @@ class MediationResults:
             draws = draws[~bad]
         alpha = 1 - self.level
         pct = np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0)
-        z0 = stats.norm.ppf(np.clip((draws < self.estimates.to_numpy()).mean(axis=0), 1e-12, 1 - 1e-12))
-        z = stats.norm.ppf([alpha / 2, 1 - alpha / 2])
-        probs = stats.norm.cdf(2 * z0[None, :] + z[:, None])
-        bc = np.array([[np.quantile(draws[:, j], probs[i, j]) for j in range(draws.shape[1])] for i in range(2)])
+        bc = bias_corrected_interval(draws, self.estimates.to_numpy(), self.level)
         return pd.DataFrame({"se": draws.std(axis=0, ddof=1), "pct_low": pct[0], "pct_high": pct[1],
                              "bc_low": bc[0], "bc_high": bc[1]}, index=self.statistic_names)
 

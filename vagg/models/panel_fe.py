@@ -28,6 +28,7 @@ from vagg.data.panel import check_columns, check_panel_index
 from vagg.models._covariance import sandwich
 from vagg.models._results import table_info
 from vagg.models._within import (
+    ABSORBED_TOL,
     EFFECTS,
     Groups,
     absorbed_columns,
@@ -72,12 +73,36 @@ def _check_effects(effects: str) -> str:
     return effects
 
 
+_PRODUCT = re.compile(r"^(\w+)\s*\*\s*(\w+)$")
+
+
+def centring_means(data: pd.DataFrame, left: str, right: str) -> tuple[float, float]:
+    """Means of two columns over the rows where both are present (the centring of ``left * right``)."""
+    both = data[[left, right]].notna().all(axis=1)
+    means = data.loc[both, [left, right]].astype(float).mean()
+    return float(means[left]), float(means[right])
+
+
+def centred_product(data: pd.DataFrame, left: str, right: str) -> pd.Series:
+    """:math:`(x - \\bar x)(z - \\bar z)`, named ``"x:z"``, means from :func:`centring_means`.
+
+    With the main effects x and z in the model, the coefficient of x is then
+    the effect of x at the mean of z (Aiken and West 1991, *Multiple
+    Regression: Testing and Interpreting Interactions*, ch. 3).
+    """
+    mean_left, mean_right = centring_means(data, left, right)
+    product = (data[left].astype(float) - mean_left) * (data[right].astype(float) - mean_right)
+    return product.rename(f"{left}:{right}")
+
+
 def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """Split ``"y ~ x1 + x2"`` into the dependent Series and regressor DataFrame.
 
-    Terms that are column names are taken as they are; other terms
-    (``np.log(x)``, ``x1:x2``) are built by formulaic.  An intercept term
-    ("1" or "0") is ignored: the effects decide whether there is a constant.
+    Terms that are column names are taken as they are; ``x * z`` (two column
+    names) gives x, z and their mean-centred product ``x:z`` (see
+    :func:`centred_product`); other terms (``np.log(x)``, ``x1:x2``) are built
+    by formulaic.  An intercept term ("1" or "0") is ignored: the effects
+    decide whether there is a constant.
     """
     if not isinstance(formula, str) or formula.count("~") != 1:
         raise SpecificationError(f"a formula needs one '~', as in 'y ~ x1 + x2'; got {formula!r}")
@@ -87,15 +112,32 @@ def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
     terms = [t.strip() for t in rhs.split("+") if t.strip() not in ("", "1", "0")]
     if not terms:
         raise SpecificationError(f"formula {formula!r} has no regressors")
-    if all(t in data.columns for t in terms):
-        return data[lhs], data[terms]
-    unknown = [t for t in terms if re.fullmatch(r"\w+", t) and t not in data.columns]
+    products: dict[str, tuple[str, str]] = {}
+    expanded: list[str] = []
+    for term in terms:
+        match = _PRODUCT.match(term)
+        if match is None:
+            expanded.append(term)
+            continue
+        pair = match.group(1), match.group(2)
+        expanded += [*pair, f"{pair[0]}:{pair[1]}"]
+        products[f"{pair[0]}:{pair[1]}"] = pair
+    expanded = list(dict.fromkeys(expanded))
+    unknown = [t for t in expanded if re.fullmatch(r"\w+", t) and t not in data.columns]
     if unknown:
         raise SpecificationError(f"regressor(s) not in the data: {', '.join(map(repr, unknown))}")
-    from formulaic import model_matrix
+    plain = [t for t in expanded if t not in products]
+    if all(t in data.columns for t in plain):
+        built = data[plain]
+    else:
+        from formulaic import model_matrix
 
-    exog = model_matrix("0 + " + " + ".join(terms), data, na_action="ignore")
-    return data[lhs], pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+        exog = model_matrix("0 + " + " + ".join(plain), data, na_action="ignore")
+        built = pd.DataFrame(np.asarray(exog, dtype=float), index=data.index, columns=list(exog.columns))
+    if not products:
+        return data[lhs], built
+    parts = [centred_product(data, *pair) for pair in products.values()]
+    return data[lhs], pd.concat([built, *parts], axis=1)
 
 
 def _cross_section_index(index: pd.Index) -> pd.MultiIndex:
@@ -164,8 +206,14 @@ class PanelFE:
     def _prepare(self, x: pd.DataFrame) -> None:
         names = [str(c) for c in x.columns]
         raw = x.to_numpy(dtype=float)
+        _check_scale(np.column_stack([self.y, raw]), [self.dependent_name, *names], self.index)
         both = demean(np.column_stack([self.y, raw]), self.groups, self.effects)
         y_dm, x_dm = both[:, 0], both[:, 1:]
+        if np.linalg.norm(y_dm) <= ABSORBED_TOL * max(np.linalg.norm(self.y), 1.0):
+            where = "constant" if self.effects == "none" else (
+                f"constant within the {_EFFECT_WORDS[self.effects]} fixed effects")
+            raise SpecificationError(f"outcome {self.dependent_name!r} is {where}{self._degenerate()}: nothing to "
+                                     "explain")
         absorbed = absorbed_columns(raw, x_dm) if self.effects != "none" else np.zeros(len(names), dtype=bool)
         if absorbed.any():
             which = [n for n, a in zip(names, absorbed) if a]
@@ -182,11 +230,20 @@ class PanelFE:
             self.notes.append(msg)
         keep = ~(absorbed | collinear)
         if not keep.any():
-            raise SpecificationError("no regressor left after removing those the fixed effects absorb")
+            raise SpecificationError(f"no regressor left after removing those the fixed effects absorb"
+                                     f"{self._degenerate()}")
         self.exog_names = [n for n, k in zip(names, keep) if k]
         self.x = raw[:, keep]
         self.y_dm, self.x_dm = y_dm, x_dm[:, keep]
         self.df_absorbed = absorbed_df(self.groups, self.effects)
+
+    def _degenerate(self) -> str:
+        """Why fixed effects leave nothing: a single entity or a single period, named."""
+        if self.effects in ("time", "twoway") and self.groups.n_entities < 2:
+            return f" (the data hold a single entity, {self.index.get_level_values(0)[0]})"
+        if self.effects in ("entity", "twoway") and self.groups.n_periods < 2:
+            return f" (the data hold a single period, {self.index.get_level_values(1)[0]})"
+        return ""
 
     @classmethod
     def from_formula(cls, formula: str, data: pd.DataFrame, effects: str = "twoway") -> PanelFE:
@@ -277,6 +334,12 @@ class PanelFE:
         resid = self.y_dm - self.x_dm @ params
         n, k = self.x_dm.shape
         clusters = self._cluster_codes(cluster) if cov == "clustered" else None
+        if clusters is not None:
+            single = [j for j in range(clusters.shape[1]) if np.unique(clusters[:, j]).size < 2]
+            if single:
+                name = "entity" if cluster is None else cluster if isinstance(cluster, (str, list, tuple)) else "codes"
+                raise SpecificationError(f"clustered standard errors need at least two clusters; the data hold one "
+                                         f"cluster ({name}); use cov='robust'")
         d = self._nested_df(clusters) if clusters is not None else self.df_absorbed
         df_resid = n - k - d
         if df_resid <= 0:
@@ -407,3 +470,17 @@ def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
     if kind == "driscoll-kraay":
         return f"Driscoll-Kraay (bandwidth {info['bandwidth']})"
     return kind
+
+
+#: values above this overflow float64 when squared (sums of squares, cross-products)
+_MAX_ABS = 1e150
+
+
+def _check_scale(values: np.ndarray, names: list[str], index: pd.Index) -> None:
+    """Refuse values so large that the normal equations overflow, naming the column and the row."""
+    big = np.abs(values) > _MAX_ABS
+    if big.any():
+        r, c = np.argwhere(big)[0]
+        where = ", ".join(str(v) for v in index[r]) if isinstance(index[r], tuple) else str(index[r])
+        raise DataError(f"column {names[c]!r} holds {values[r, c]:.3g} at ({where}): too large to estimate with "
+                        "(its square overflows); rescale the column (e.g. to thousands or logs)")

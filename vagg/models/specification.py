@@ -10,8 +10,9 @@
   (Baltagi 2021, section 2.3; Wooldridge 2010, section 10.7).
 * :func:`hausman`: the classic Hausman (1978) statistic
   :math:`(b_{FE}-b_{RE})'[V_{FE}-V_{RE}]^{+}(b_{FE}-b_{RE})`, chi-squared
-  with the rank of the variance difference; valid only under the
-  homoskedastic, serially uncorrelated errors of RE's assumptions.
+  with the rank of the variance difference, always with unadjusted
+  covariances (fits with others are refit, with a warning); valid only
+  under the homoskedastic, serially uncorrelated errors of RE's assumptions.
 * :func:`mundlak`: the cluster-robust version (Mundlak 1978; Wooldridge 2010,
   eq. 10.88): regress y on X, the entity means :math:`\\bar X_i` of the
   time-varying regressors and (for two-way designs) year effects by pooled
@@ -21,6 +22,8 @@
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -84,17 +87,25 @@ class RandomEffects:
         clusters = base._cluster_codes(cluster) if cov == "clustered" else None
         df_resid = len(y) - x.shape[1]
         vcov, info = sandwich(x_q, resid, cov, df_resid, clusters=clusters, time=groups.time)
-        return RandomEffectsResults(self, params, vcov, info, _cov_label(cov, cluster, info), df_resid,
-                                    sigma2_e, sigma2_u, pd.Series(theta, index=groups.entity_labels, name="theta"))
+        return RandomEffectsResults(self, params, vcov, info, cov, _cov_label(cov, cluster, info), df_resid,
+                                    sigma2_e, sigma2_u, pd.Series(theta, index=groups.entity_labels, name="theta"),
+                                    float(resid @ resid) / df_resid)
 
 
 class RandomEffectsResults(CoefficientTable):
-    """Random-effects estimates; ``theta``, ``sigma2_eps``, ``sigma2_effects``, ``rho``."""
+    """Random-effects estimates; ``theta``, ``sigma2_eps``, ``sigma2_effects``, ``rho``.
+
+    ``cov_kind`` is the covariance asked for ("unadjusted", "clustered", ...)
+    and ``sigma2_resid`` the residual variance of the quasi-demeaned
+    regression, :math:`e'e/(n-k)`.
+    """
 
     def __init__(self, model: RandomEffects, params: np.ndarray, vcov: np.ndarray, info: dict[str, object],
-                 cov_type: str, df_resid: int, sigma2_e: float, sigma2_u: float, theta: pd.Series) -> None:
+                 cov_kind: str, cov_type: str, df_resid: int, sigma2_e: float, sigma2_u: float, theta: pd.Series,
+                 sigma2_resid: float) -> None:
         names = model.base.exog_names
         self.model, self.cov_type, self.n_clusters = model, cov_type, info["n_clusters"]
+        self.cov_kind, self.sigma2_resid = cov_kind, sigma2_resid
         self.params = pd.Series(params, index=names, name="parameter")
         self.cov = pd.DataFrame(vcov, index=names, columns=names)
         self.std_errors = pd.Series(np.sqrt(np.diag(vcov)), index=names, name="std_error")
@@ -127,31 +138,91 @@ def _wald(b: np.ndarray, v: np.ndarray) -> tuple[float, int]:
     return float(b @ np.linalg.pinv(v) @ b), int(np.linalg.matrix_rank(v))
 
 
-def hausman(fe: PanelFEResults, re: RandomEffectsResults) -> pd.Series:
-    """Classic Hausman test of fixed against random effects.
+HAUSMAN_SIGMA = ("own", "re")
+
+_ROBUST_ALTERNATIVE = ("for a test robust to heteroskedasticity and serial correlation use the cluster-robust "
+                       "Mundlak test, vagg.models.mundlak (Wooldridge's auxiliary regression)")
+
+
+def _unadjusted(fe: PanelFEResults, re: RandomEffectsResults) -> tuple[PanelFEResults, RandomEffectsResults, str]:
+    """Both fits with unadjusted covariances (refit where needed) and a note naming what was refit."""
+    if fe.cov_kind == "unadjusted" and re.cov_kind == "unadjusted":
+        return fe, re, ""
+    note = (f"the classical Hausman test needs unadjusted covariances for both fits (it is valid only under the "
+            f"random-effects assumptions); the fits had FE {fe.cov_type} and RE {re.cov_type}, so both were refit "
+            f"with unadjusted covariances; {_ROBUST_ALTERNATIVE}")
+    warnings.warn(note, stacklevel=3)
+    fe = fe if fe.cov_kind == "unadjusted" else fe.model.fit(cov="unadjusted")
+    re = re if re.cov_kind == "unadjusted" else re.model.fit(cov="unadjusted")
+    return fe, re, note
+
+
+def hausman(fe: PanelFEResults, re: RandomEffectsResults, sigma: str = "own") -> pd.Series:
+    """Classical Hausman (1978) test of fixed against random effects.
+
+    .. math::  H = (b_{FE}-b_{RE})'[V_{FE}-V_{RE}]^{+}(b_{FE}-b_{RE})
+               \\sim \\chi^2_{\\operatorname{rank}}
+
+    with the unadjusted covariances of both fits (Wooldridge 2010,
+    sec. 10.7.3; Baltagi 2021, sec. 4.3): the test is valid only under the
+    random-effects assumptions (homoskedastic, serially uncorrelated
+    errors), where :math:`V_{FE}-V_{RE}` is the variance of the difference.
+    Fits with other covariances are refit with unadjusted ones (with a
+    warning naming the kinds); the cluster-robust alternative is
+    :func:`mundlak`.
+
+    ``sigma="own"`` (default, Stata's ``hausman fe re``) uses each fit's own
+    error variance; in a finite sample :math:`V_{FE}-V_{RE}` may then fail to
+    be positive semi-definite.  ``sigma="re"`` (the idea of Stata's
+    ``sigmamore``: one error variance, the efficient estimator's) scales both
+    by the residual variance :math:`s^2_{RE}` of the quasi-demeaned
+    regression, i.e. :math:`V_{FE} s^2_{RE}/s^2_{FE}`; the difference is then positive
+    semi-definite by construction (the GLS cross products exceed the within
+    ones), so the statistic is never negative.  When the ``"own"`` form would
+    be negative the ``"re"`` form is reported instead, with a note.
 
     Parameters
     ----------
     fe, re
-        Fits of the same regressors with entity effects and random effects,
-        ideally both with ``cov="unadjusted"``.
+        A :class:`PanelFEResults` with entity effects and a
+        :class:`RandomEffectsResults` of the same regressors.
+    sigma
+        "own" or "re" (see above).
 
     Returns
     -------
-    Series: statistic, df, pvalue, and the coefficients compared.
+    Series: statistic, df, pvalue, the coefficients compared, the sigma used
+    and a note.
     """
+    if sigma not in HAUSMAN_SIGMA:
+        raise SpecificationError(f"sigma must be one of {HAUSMAN_SIGMA}, got {sigma!r}")
+    if fe.effects != "entity":
+        raise SpecificationError(f"the Hausman test compares entity fixed effects with random effects, but the FE fit "
+                                 f"has effects={fe.effects!r}; refit it with effects='entity', or for year effects "
+                                 "use vagg.models.mundlak(..., effects='twoway')")
     common = [c for c in fe.params.index if c in re.params.index and c != "const"]
     if not common:
         raise SpecificationError("the fixed- and random-effects fits share no time-varying coefficient")
+    fe, re, note = _unadjusted(fe, re)
     diff = (fe.params[common] - re.params[common]).to_numpy()
-    v = fe.cov.loc[common, common].to_numpy() - re.cov.loc[common, common].to_numpy()
-    stat, df = _wald(diff, v)
-    if np.any(np.linalg.eigvalsh(v) < -1e-12 * np.abs(v).max()):
-        stat_note = "V_FE - V_RE is not positive semi-definite; the pseudo-inverse is used"
-    else:
-        stat_note = ""
+    v_fe, v_re = fe.cov.loc[common, common].to_numpy(), re.cov.loc[common, common].to_numpy()
+    resid = fe.resid.to_numpy()
+    rescale = re.sigma2_resid / float(resid @ resid / fe.df_resid)
+    notes = [note] if note else []
+    if sigma == "own":
+        v = v_fe - v_re
+        if np.any(np.linalg.eigvalsh(v) < -1e-12 * np.abs(v).max()):
+            notes.append("V_FE - V_RE is not positive semi-definite; the pseudo-inverse is used")
+        stat, df = _wald(diff, v)
+        if stat < 0:
+            notes.append(f"the statistic with each fit's own error variance is negative ({stat:.4g}); reported "
+                         "with both variances scaled by the random-effects error variance (sigma='re')")
+            sigma = "re"
+    if sigma == "re":
+        stat, df = _wald(diff, v_fe * rescale - v_re)
+        stat = max(stat, 0.0)  # positive semi-definite: only rounding can make it negative
     return pd.Series({"statistic": stat, "df": df, "pvalue": float(stats.chi2.sf(stat, df)),
-                      "compared": ", ".join(common), "note": stat_note}, name="Hausman")
+                      "compared": ", ".join(common), "sigma": sigma, "note": "; ".join(notes)}, name="Hausman")
 
 
 def mundlak(formula: str, data: pd.DataFrame, effects: str = "entity", cluster: str | None = None) -> pd.Series:

@@ -1,7 +1,6 @@
 """Wild cluster bootstrap for few clusters (restricted, WCR).
 
-For a coefficient :math:`\\beta_j` of a fixed-effects regression (on the
-within-transformed data, by Frisch-Waugh-Lovell) and the null
+For a coefficient :math:`\\beta_j` of a fixed-effects regression and the null
 :math:`\\beta_j=\\beta_0`: estimate the restricted model, with residuals
 :math:`\\tilde u`; for each draw build
 :math:`y^*_g = X_g\\tilde\\beta + \\tilde u_g v_g^*` with one weight
@@ -11,6 +10,18 @@ within-transformed data, by Frisch-Waugh-Lovell) and the null
 :math:`\\pm\\sqrt{1/2}, \\pm 1, \\pm\\sqrt{3/2}` with probability 1/6 each
 (Webb 2014/2023, the default, better with few clusters) or Rademacher
 :math:`\\pm 1`.
+
+Fixed effects.  The refit of every draw must absorb the fixed effects of
+:math:`y^*` again.  Effects nested in the clusters (entity effects with city
+or coarser clusters) need not be: :math:`\\tilde u_g v_g` still sums to zero
+within each entity, so they are partialled out once by demeaning.  Effects
+that cut across the clusters (time effects with city clusters) are not
+re-absorbed by demeaning the data once -- :math:`\\tilde u_g v_g` no longer
+sums to zero within a year -- so they are carried as (demeaned) dummy
+columns of :math:`X` (:func:`vagg.models._moments.cluster_design`), and every
+draw is then exactly a refit with explicit dummies (as the ``fe`` option of
+fwildclusterboot and Stata's boottest, which project out one fixed effect and
+keep the others as regressors; Roodman et al. 2019).
 
 All draws are computed at once with the cluster-sum algebra of Roodman,
 MacKinnon, Nielsen and Webb (2019, "Fast and wild", *Stata Journal* 19(1)):
@@ -35,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
+from vagg.models._moments import cluster_design
 from vagg.models._resampling import run_chunks
 
 if TYPE_CHECKING:  # the results object calls this module, never the other way round
@@ -70,19 +82,17 @@ class _WCR:
         xtx_inv = np.linalg.inv(x.T @ x)
         self.q = xtx_inv[:, j]
         self.beta_hat = xtx_inv @ (x.T @ y)
-        others = np.delete(x, j, axis=1)
-        if others.shape[1]:
-            coef = np.linalg.lstsq(others, np.column_stack([y, x[:, j]]), rcond=None)[0]
-            resid = np.column_stack([y, x[:, j]]) - others @ coef
-        else:
-            resid = np.column_stack([y, x[:, j]])
-        # restricted residuals: u(beta0) = resid_y - beta0 * resid_xj
-        self.s_y = self._cluster_sums(x * resid[:, [0]], clusters)
-        self.s_x = self._cluster_sums(x * resid[:, [1]], clusters)
-        xgxg = self._cluster_sums((x[:, :, None] * x[:, None, :]).reshape(len(x), -1), clusters)
-        self.p = (xgxg.reshape(-1, x.shape[1], x.shape[1]) @ self.q) @ xtx_inv  # (G x k)
-        # clustered se of beta_hat (CRV1, same factor)
         resid_full = y - x @ self.beta_hat
+        # by the partitioned inverse, x q = x~_j / (x~_j'x~_j) with x~_j the residual of x_j on the other
+        # columns, and the residual of y on them is e + beta_j x~_j: no second regression
+        xq = x @ self.q
+        resid_x = xq / self.q[j]
+        # restricted residuals: u(beta0) = resid_y - beta0 * resid_x
+        self.s_y = self._cluster_sums(x * (resid_full + self.beta_hat[j] * resid_x)[:, None], clusters)
+        self.s_x = self._cluster_sums(x * resid_x[:, None], clusters)
+        # X_g'X_g q as cluster sums of x_i (x_i'q): no (n x k^2) array, however many dummy columns
+        self.p = self._cluster_sums(x * xq[:, None], clusters) @ xtx_inv  # (G x k)
+        # clustered se of beta_hat (CRV1, same factor)
         scores = self._cluster_sums(x * resid_full[:, None], clusters) @ self.q
         self.se = float(np.sqrt(factor * scores @ scores))
         self.j = j
@@ -224,7 +234,8 @@ def wild_cluster_bootstrap(
     clusters = result.clusters[:, 0]
     g = int(clusters.max()) + 1
     factor = g / (g - 1) * (result.nobs - 1) / result.df_resid
-    wcr = _WCR(model.x_dm, model.y_dm, clusters, model.exog_names.index(param), factor)
+    z, dummies = cluster_design(np.column_stack([model.y, model.x]), model.groups, model.effects, clusters)
+    wcr = _WCR(np.column_stack([z[:, 1:], dummies]), z[:, 0], clusters, model.exog_names.index(param), factor)
     if draws is None and weights == "rademacher" and 2**g <= n_boot:
         v = full_enumeration(g)
     elif draws is None:

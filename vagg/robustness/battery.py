@@ -41,6 +41,8 @@ ROW_COLUMNS = ("variant", "estimate", "se", "pvalue", "ci_low", "ci_high", "nobs
 FEW_CLUSTERS = 10
 #: first-stage F below this: the 2SLS estimate is not reported (Staiger and Stock 1997)
 WEAK_F = 10.0
+#: simulated parameter draws behind the standard errors of SDM impacts
+IMPACT_DRAWS = 1000
 
 Sample = Callable[[pd.DataFrame], "pd.Series | np.ndarray"]
 
@@ -53,13 +55,14 @@ class Spec:
     ----------
     outcome, treatment
         Column names; the reported estimate is the treatment's coefficient
-        (FE, 2SLS, SDM) or the total indirect effect (mediation).
+        (FE, 2SLS), its direct impact (SDM; :func:`robustness` adds a row
+        with the total impact) or the total indirect effect (mediation).
     controls
         Control columns.
     model
         ``"fe"`` (:class:`~vagg.models.PanelFE`), ``"mediation"``
         (:class:`~vagg.models.Mediation`), ``"sdm"``
-        (:class:`~vagg.models.SpatialPanel`, coefficient of the treatment) or
+        (:class:`~vagg.models.SpatialPanel`, direct impact of the treatment) or
         ``"iv"`` (:class:`~vagg.models.PanelIV`, FE-2SLS).
     effects
         ``"entity"``, ``"time"``, ``"twoway"`` or ``"none"``.
@@ -271,12 +274,37 @@ def _estimate_mediation(spec: Spec, df: pd.DataFrame, seed: int | None) -> tuple
                 ["total indirect effect; se, p (normal) and interval from the cluster bootstrap"]), res
 
 
+def impact_rows(res: Any, treatment: str, nobs: int, seed: int | None) -> dict[str, dict[str, object]]:
+    """The direct and total impact rows of ``treatment`` in a fitted spatial Durbin model.
+
+    In an SDM the coefficient :math:`\\beta` of the treatment is not its
+    marginal effect: a change in :math:`x` moves the city's own outcome by the
+    average direct impact :math:`N^{-1}\\operatorname{tr}[(I-\\rho W)^{-1}
+    (\\beta I + \\theta W)]` and all outcomes by the average total impact
+    :math:`N^{-1}\\mathbf 1'(I-\\rho W)^{-1}(\\beta I + \\theta W)\\mathbf 1`
+    (LeSage and Pace 2009, *Introduction to Spatial Econometrics*, ch. 2;
+    :mod:`vagg.models.spatial.impacts`).  The direct impact is the one comparable with
+    an FE coefficient.  Standard errors, normal p-values and 95% intervals
+    come from :data:`IMPACT_DRAWS` parameter vectors drawn from the
+    estimates' asymptotic distribution (``SpatialPanelResults.impacts``).
+    """
+    table = res.impacts(draws=IMPACT_DRAWS, seed=seed).loc[treatment]
+    rows = {}
+    for kind in ("direct", "total"):
+        note = (f"{kind} impact of {treatment} in the spatial Durbin model (average over cities, LeSage and Pace "
+                f"2009), not the coefficient; se, p (normal) and 95% interval from {IMPACT_DRAWS} simulated "
+                "parameter draws")
+        rows[kind] = _row(table[kind], table[f"{kind}_se"], table[f"{kind}_p"],
+                          (table[f"{kind}_lo"], table[f"{kind}_hi"]), nobs, [note])
+    return rows
+
+
 def _estimate_sdm(spec: Spec, df: pd.DataFrame, seed: int | None) -> tuple[dict[str, object], Any]:
     from vagg.models.spatial import SpatialPanel
 
     res = SpatialPanel(df[spec.outcome], df[[spec.treatment, *spec.controls]], spec.w, model="sdm",
                        effects=spec.effects).fit()
-    return _coefficient_row(res, spec.treatment), res
+    return impact_rows(res, spec.treatment, len(df), seed)["direct"], res
 
 
 def _estimate_iv(spec: Spec, df: pd.DataFrame, seed: int | None) -> tuple[dict[str, object], Any]:
@@ -381,6 +409,15 @@ def standard_variants(
     return out
 
 
+def _variant_rows(name: str, spec: Spec, data: pd.DataFrame, seed: int | None) -> list[dict[str, object]]:
+    """The row of a variant; two for a spatial Durbin model: ``<name>: direct impact`` and ``<name>: total impact``."""
+    row, res = estimate_with_results(spec, data, seed)
+    if spec.model != "sdm" or res is None:
+        return [{"variant": name, **row}]
+    both = impact_rows(res, spec.treatment, row["nobs"], seed)
+    return [{"variant": f"{name}: {kind} impact", **both[kind]} for kind in ("direct", "total")]
+
+
 @dataclass
 class RobustnessResults:
     """The battery: ``table`` (one row per variant) and the ``placebo`` result (or None)."""
@@ -439,14 +476,18 @@ def robustness(
     -------
     :class:`RobustnessResults`; ``table`` has the columns :data:`ROW_COLUMNS`,
     first the baseline, then the variants in the given order, then the placebo
-    (its ``pvalue`` is the permutation p-value).
+    (its ``pvalue`` is the permutation p-value).  A spatial Durbin
+    specification gives two rows, ``<name>: direct impact`` and ``<name>:
+    total impact`` (:func:`impact_rows`), never its coefficient, which is not
+    a marginal effect; its placebo permutes the treatment and reads the SDM
+    coefficient, a valid statistic for the null of no effect at all.
     """
     unknown = {k for v in variants.values() for k in v} - {f.name for f in dataclasses.fields(Spec)}
     if unknown:
         raise SpecificationError(f"variants change unknown fields: {sorted(unknown)}")
-    rows = [{"variant": "baseline", **estimate(baseline, data, seed)}]
-    rows += [{"variant": name, **estimate(dataclasses.replace(baseline, **changes), data, seed)}
-             for name, changes in variants.items()]
+    specs = {"baseline": baseline, **{name: dataclasses.replace(baseline, **changes)
+                                      for name, changes in variants.items()}}
+    rows = [row for name, spec in specs.items() for row in _variant_rows(name, spec, data, seed)]
     result = None
     if placebo:
         from vagg.robustness.placebo import placebo_test, spatial_placebo_test
@@ -466,5 +507,7 @@ def robustness(
                          **_row(result.estimate, float(np.std(result.draws)), result.pvalue,
                                 tuple(np.quantile(result.draws, [0.025, 0.975])), result.nobs,
                                 ["pvalue: share of placebo estimates at least as large in absolute value; "
-                                 f"se and interval: of the {len(result.draws)} placebo draws"])})
+                                 f"se and interval: of the {len(result.draws)} placebo draws"
+                                 + ("; estimate: the SDM coefficient, not an impact" if baseline.model == "sdm"
+                                    else "")])})
     return RobustnessResults(pd.DataFrame(rows, columns=list(ROW_COLUMNS)), result)

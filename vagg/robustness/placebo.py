@@ -35,6 +35,7 @@ from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import validate_panel
 from vagg.models._resampling import run_chunks
 from vagg.models._within import Groups, demean
+from vagg.weights import to_sparse
 
 WITHIN = ("entity", "time")
 
@@ -244,6 +245,7 @@ def spatial_placebo_test(
     _check(within, effects, n_perm)
     controls = list(controls)
     df = validate_panel(data, balanced=True, required=[outcome, treatment, *controls])
+    to_sparse(w, df.index.get_level_values(0).unique())  # bad weights are refused here, not read as a failed fit
     exog = df[[treatment, *controls]]
     estimate = _sdm_coefficient(df[outcome], exog, treatment, w, effects)
     if not np.isfinite(estimate):

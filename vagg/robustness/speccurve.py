@@ -216,7 +216,8 @@ def specification_curve(
     weights
         Name -> weights matrix, required for ``model="sdm"``.
     model
-        "fe" or "sdm" (the treatment's coefficient in a spatial Durbin model).
+        "fe" or "sdm" (the direct impact of the treatment in a spatial Durbin model,
+        :func:`vagg.robustness.battery.impact_rows`; not its coefficient).
     n_boot
         Null-bootstrap draws for the joint test (0 skips it).
     alpha

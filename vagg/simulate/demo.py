@@ -104,6 +104,45 @@ def _latent_paths(table: pd.DataFrame, rng: np.random.Generator, noise_sd: float
     return pd.DataFrame(rows, index=years).T.sort_index()
 
 
+#: waves of the simulated staggered pilot (step 10 of :func:`simulate_demo_panel`): year -> number of cities
+PILOT_WAVES = {2014: 6, 2015: 5, 2016: 5, 0: 5}
+#: planted effect of the pilot, by wave, e years after adoption: (level, slope in e)
+PILOT_EFFECTS = {2014: (2.0, 1.0), 2015: (1.5, 0.5), 2016: (1.0, 0.0)}
+
+
+def _model_designs(rng: np.random.Generator, v: np.ndarray, v0: np.ndarray, t: np.ndarray, gdp_pc: np.ndarray,
+                   college: np.ndarray, params: dict[str, float]) -> dict[str, np.ndarray]:
+    """Steps 9-11 of :func:`simulate_demo_panel`: threshold, staggered pilot and moderator designs."""
+    n, T = v.shape
+
+    def noise(sd: float) -> np.ndarray:
+        return rng.normal(0.0, sd, (n, T))
+
+    # 9. threshold in the effect of v by GDP per capita
+    above = gdp_pc > params["threshold_gdp_per_capita"]
+    slope = np.where(above, params["beta_green_high"], params["beta_green_low"])
+    green = rng.normal(0.6, 0.05, (n, 1)) + 0.01 * t + slope * v + noise(0.01)
+
+    # 10. staggered pilot: earlier waves more likely for cities with a high 2011 level (Gumbel-max ordering)
+    order = np.argsort(-(4.0 * v0[:, 0] + rng.gumbel(size=n)))
+    wave = np.empty(n, dtype=int)
+    wave[order] = np.repeat(list(PILOT_WAVES), list(PILOT_WAVES.values()))
+    years = np.array(DEMO_YEARS)[None, :]
+    since = years - wave[:, None]
+    effect = np.zeros((n, T))
+    for year, (level, per_year) in PILOT_EFFECTS.items():
+        treated = (wave[:, None] == year) & (since >= 0)
+        effect += treated * (level + per_year * since)
+    platform = 10.0 + 20.0 * v0 + 1.2 * t + effect + noise(0.5)
+
+    # 11. moderation by human capital
+    h = (college - college.mean()) / college.std()
+    innovation = (rng.normal(0.4, 0.05, (n, 1)) + 0.01 * t
+                  + v * (params["beta_innovation_moderated"] + params["delta_human_capital"] * h) + noise(0.01))
+    return {"construction_green_tfp": green, "broadband_pilot_year": np.repeat(wave[:, None], T, axis=1),
+            "platform_share": platform, "construction_innovation": innovation}
+
+
 def simulate_demo_panel(seed: int = DEMO_SEED) -> tuple[pd.DataFrame, DemoTruth]:
     r"""Simulate the Guangdong demo panel and return it with its true parameters.
 
@@ -159,6 +198,35 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> tuple[pd.DataFrame, DemoTruth]
        employment share, enterprises per 10,000 people) that a construction
        index across cities of very different size should use.
 
+    Three further outcomes carry designs for the nonlinear, causal and
+    conditional models.  They are drawn from a second generator,
+    ``default_rng([seed, 1])``, after everything above, so that adding them
+    left every earlier column unchanged:
+
+    9. **Threshold** (``construction_green_tfp``, green total-factor
+       productivity of construction): G = alpha_g,i + 0.01 t + v (beta_low
+       1[q <= gamma] + beta_high 1[q > gamma]) + N(0, 0.01^2), with q = GDP
+       per capita (the column ``gdp_per_capita``), gamma = 50,000 yuan,
+       beta_low = 0.8, beta_high = 0.3 (the diminishing effect of virtual
+       agglomeration past a development level; Hansen 1999 design),
+       alpha_g,i ~ N(0.6, 0.05^2).
+    10. **Staggered policy** (a "Broadband China"-style pilot): cities are
+        drawn into waves 2014 (6 cities), 2015 (5), 2016 (5) and never
+        treated (5), with the odds of an early wave rising with v_i,2011;
+        ``broadband_pilot_year`` holds the wave (0 = never treated).  The
+        outcome ``platform_share`` (% of construction firms on an industrial
+        internet platform) = 10 + 20 v_i,2011 + 1.2 t + tau_g(e) + N(0,
+        0.5^2), with e = t - g the years since adoption and heterogeneous,
+        dynamic effects tau_2014(e) = 2.0 + 1.0 e, tau_2015(e) = 1.5 + 0.5 e,
+        tau_2016(e) = 1.0 for e >= 0 (0 before): with already-treated cities
+        as controls, two-way FE is biased for the average effect on the
+        treated (Goodman-Bacon 2021; Callaway and Sant'Anna 2021).
+    11. **Moderator** (human capital, the column ``college_students_per10k``
+        of step 6): ``construction_innovation`` = alpha_m,i + 0.01 t + v
+        (beta_m + delta_m h) + N(0, 0.01^2), h = pooled standardised college
+        students per 10,000, beta_m = 0.5, delta_m = 0.25, alpha_m,i ~ N(0.4,
+        0.05^2).
+
     Parameters
     ----------
     seed
@@ -190,6 +258,11 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> tuple[pd.DataFrame, DemoTruth]
         "a_finance": 0.9,
         "beta_construction": 1.0,
         "synergy_noise_sd": 0.004,
+        "threshold_gdp_per_capita": 50000.0,
+        "beta_green_low": 0.8,
+        "beta_green_high": 0.3,
+        "beta_innovation_moderated": 0.5,
+        "delta_human_capital": 0.25,
     }
 
     latent = _latent_paths(table, rng, params["latent_noise_sd"], params["latent_noise_ar"]).loc[cities]
@@ -286,7 +359,12 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> tuple[pd.DataFrame, DemoTruth]
     out["construction_employment_share"] = 100.0 * out["construction_employment"] / total_emp  # %
     out["construction_enterprises_per10k"] = out["construction_enterprises"] / population
 
+    # 9-11. designs for the threshold, staggered-DID and moderation models (a second generator)
+    extra = np.random.default_rng([seed, 1])
+    out.update(_model_designs(extra, v, v0, t, gdp_pc, out["college_students_per10k"], params))
+
     frame = pd.DataFrame({k: np.round(np.asarray(a, float), 4).ravel() for k, a in out.items()}, index=idx)
+    frame["broadband_pilot_year"] = frame["broadband_pilot_year"].astype("int64")
     frame.insert(0, "region", pd.array(np.repeat(gdf["region"].to_numpy(), T), dtype="str"))
     frame.insert(0, "name_en", pd.array(np.repeat(gdf["name_en"].to_numpy(), T), dtype="str"))
     frame.attrs.update(simulated=True, seed=seed, description=DEMO_DESCRIPTION)

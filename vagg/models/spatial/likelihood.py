@@ -2,27 +2,43 @@ r"""Concentrated maximum likelihood for spatial lag and spatial error panels.
 
 Data are arrays in entity-major order: ``y`` is N x T, regressors N x T x k.
 
-Fixed effects by the within transformation Q (entity, time or two-way
-demeaning).  Convention: spatial lags are formed from the data and then
-transformed, Q W z; for entity effects W commutes with Q, so this is W applied
-to the demeaned variables, and with time effects and a row-standardised W it
-equals Q W Q z, the transformed lag of Lee and Yu (2010).
+Fixed effects.  The direct approach (Elhorst 2014, *Spatial Econometrics*,
+ch. 3) is the maximum likelihood with explicit entity and/or time dummies D;
+every quantity below equals the one computed with the dummies.  The dummies
+are removed by the within projection Q (entity, time or two-way demeaning),
+and what is exact depends on the model:
 
-Lag model (SAR, and SDM with [X, WX] as regressors), y~ = rho W y~ + X~ b + e:
+* Lag models (SAR, SDM) and SLX: A y = X b + D d + e with A = I - rho W per
+  period, so the dummies are partialled from A y = y - rho W y: the residuals
+  of Q y and Q (W y) on Q X, the lag of the *raw* outcome then transformed.
+  (Q W Q y, the lag of the demeaned outcome, equals Q W y only for entity
+  effects or when W 1 = c 1.)
+* Error models (SEM, SDEM): A y = A X b + A D d + e.  Entity dummies are
+  unchanged by A (W acts within a period), time dummies become
+  a(lambda) = A 1 = 1 - lambda W 1 in each period, which is a multiple of 1
+  only when the rows of W have a common sum.  The exact concentrated
+  likelihood partials [A Q y, A Q X] on a(lambda) period by period (Q y may
+  replace y because A 1 = a(lambda) is partialled anyway), which stays
+  cheap: one QR factor of [Q z, W Q z] and per-period sums, then O(k^3) per
+  value of lambda (see :func:`fit_error`).
+
+Lag model (SAR, and SDM with [X, WX] as regressors):
 
     L(rho) = -(n*/2) log(2 pi sigma^2(rho)) - n*/2 + T* (log|I - rho W| - c log(1 - rho)),
     sigma^2(rho) = ||e0 - rho e1||^2 / n*,
 
-with e0, e1 the residuals of y~ and W y~ on X~ (Anselin 1988, ch. 12;
-Elhorst 2014, *Spatial Econometrics*, ch. 3).  Error model (SEM, SDEM),
-y~ = X~ b + u, u = lambda W u + e, concentrates b(lambda) by GLS on the
-filtered variables (I - lambda W) z.
+with e0, e1 the residuals of Q y and Q W y on Q X (Anselin 1988, ch. 12;
+Elhorst 2014, ch. 3).  Error model: b(lambda) by GLS on the filtered
+and partialled variables.
 
-Without the Lee-Yu correction (Elhorst's direct approach) n* = NT, T* = T,
+Without the Lee-Yu correction (the direct approach) n* = NT, T* = T,
 c = 0.  With it (Lee and Yu 2010, J. Econometrics 154:165-185, the
-transformation approach; W row-standardised when time effects are present):
-entity effects give T* = T - 1; time effects give N* = N - 1 and c = 1 (the
-unit eigenvalue of W is removed); n* = N* T*.
+transformation approach, which is the likelihood of the data transformed by
+the orthonormal F_{T,T-1} and F_{N,N-1}, not the dummy likelihood): entity
+effects give T* = T - 1 for any W; time effects need W 1 = 1 (then
+F_N' W = W* F_N') and give N* = N - 1 and c = 1 (the unit eigenvalue of W is
+removed); n* = N* T*.  With W 1 = 1, Q W Q y = Q W y, so the same data
+serve both approaches.
 """
 
 from __future__ import annotations
@@ -55,6 +71,11 @@ def lag(w: sp.spmatrix, z: np.ndarray) -> np.ndarray:
     return (w @ z.reshape(z.shape[0], -1)).reshape(z.shape)
 
 
+def has_time(effects: str) -> bool:
+    """Whether the effects include time dummies."""
+    return effects in ("time", "twoway")
+
+
 @dataclass
 class Design:
     """Transformed data and the dimensions of the (Lee-Yu) likelihood.
@@ -62,9 +83,10 @@ class Design:
     Attributes
     ----------
     y, wy
-        N x T arrays Q y and Q W y.
+        N x T arrays Q y and Q W y (the lag of the raw outcome, transformed).
     x, wx
-        NT x k matrices Q X and Q W X (entity-major rows).
+        NT x k matrices Q X and W Q X (entity-major rows); ``wx`` and
+        ``wqy`` = W Q y are the lags the error models filter with.
     n_eff, t_eff
         n* and T* of the likelihood; ``unit_root`` is c above.
     """
@@ -73,6 +95,7 @@ class Design:
     wy: np.ndarray
     x: np.ndarray
     wx: np.ndarray
+    wqy: np.ndarray
     n_eff: int
     t_eff: int
     unit_root: bool
@@ -91,21 +114,25 @@ class Design:
 
 
 def make_design(y: np.ndarray, x: np.ndarray, w: sp.spmatrix, effects: str, lee_yu: bool) -> Design:
-    """Transform raw N x T ``y`` and N x T x k ``x`` for the likelihood."""
+    """Transform raw N x T ``y`` and N x T x k ``x`` for the likelihood.
+
+    With ``lee_yu`` and time effects W must have unit row sums (the caller checks).
+    """
     n, t = y.shape
     k = x.shape[2]
-    n_star = n - 1 if (lee_yu and effects in ("time", "twoway")) else n
+    n_star = n - 1 if (lee_yu and has_time(effects)) else n
     t_star = t - 1 if (lee_yu and effects in ("entity", "twoway")) else t
     qy = within(y, effects)
     qx = within(x, effects)
     return Design(
         y=qy,
-        wy=within(lag(w, qy), effects),
+        wy=within(lag(w, y), effects),
         x=qx.reshape(n * t, k),
-        wx=within(lag(w, qx), effects).reshape(n * t, k),
+        wx=lag(w, qx).reshape(n * t, k),
+        wqy=lag(w, qy),
         n_eff=n_star * t_star,
         t_eff=t_star,
-        unit_root=bool(lee_yu and effects in ("time", "twoway")),
+        unit_root=bool(lee_yu and has_time(effects)),
         effects=effects,
     )
 
@@ -131,7 +158,7 @@ def _loglik(sigma2: float, n_eff: int, jac: float) -> float:
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.linalg.solve(x.T @ x, x.T @ y)
+    return np.linalg.lstsq(x, y, rcond=None)[0]
 
 
 def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
@@ -141,9 +168,14 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     (beta, rho, sigma2) (Anselin 1988, ch. 6; Elhorst 2014, ch. 3; with
     the Lee and Yu 2010 transformed dimensions):
 
-        I_bb = X~'X~ / s2,  I_br = X~'(Q G X~b) / s2,  I_rs = T* tr G* / s2,
-        I_rr = ||Q G X~b||^2 / s2 + T* (tr G*^2 + tr G*'G*),  I_ss = n*/(2 s4),
+        I_bb = X~'X~ / s2,  I_br = X~'(Q G eta) / s2,  I_rs = T* tr G* / s2,
+        I_rr = ||Q G eta||^2 / s2 + T* (tr G*^2 + tr G*'G*),  I_ss = n*/(2 s4),
 
+    the dummies' rows and columns partialled out (the inverse of this block
+    is the (beta, rho, sigma2) block of the inverse of the full dummy
+    information).  eta = A y - e = X b + D d is the mean of A y including
+    the fitted dummies, so Q G eta = Q (W y - G e): G D d is not removed by Q
+    when time effects meet a W without constant row sums.
     G = W (I - rho W)^{-1}; with the unit eigenvalue removed (c = 1),
     tr G* = tr G - 1/(1-rho), tr G*^2 = tr G^2 - 1/(1-rho)^2 and
     tr G*'G* = tr G'G - ||G'1||^2/N.
@@ -151,19 +183,19 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     y, wy = d.y.ravel(), d.wy.ravel()
     b0, b1 = _ols(d.x, y), _ols(d.x, wy)
     e0, e1 = y - d.x @ b0, wy - d.x @ b1
-    a, b, c = e0 @ e0, e0 @ e1, e1 @ e1
+    r = np.linalg.qr(np.column_stack([e0, e1]), mode="r")  # ||e0 - rho e1||^2 as a sum of squares
 
     def conc(rho: float) -> float:
-        return -0.5 * d.n_eff * np.log((a - 2 * rho * b + rho * rho * c) / d.n_eff) + d.jacobian(op, rho)
+        ssr = (r[0, 0] - rho * r[0, 1]) ** 2 + (rho * r[1, 1]) ** 2
+        return -0.5 * d.n_eff * np.log(ssr / d.n_eff) + d.jacobian(op, rho)
 
     rho = _maximise(conc, op, "rho")
     beta = b0 - rho * b1
     resid = e0 - rho * e1
     sigma2 = float(resid @ resid) / d.n_eff
     tr = _star_traces(op, rho, d.unit_root)
-    xb = (d.x @ beta).reshape(d.shape)
     solve = op.factor(rho)
-    gxb = within(lag(op.w, solve(xb)), d.effects).ravel()
+    gxb = (d.wy - within(lag(op.w, solve(resid.reshape(d.shape))), d.effects)).ravel()  # Q G eta = Q(W y - G e)
     k = d.x.shape[1]
     info = np.zeros((k + 2, k + 2))
     info[:k, :k] = d.x.T @ d.x / sigma2
@@ -178,32 +210,75 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     }
 
 
+def _time_partial(d: Design, op: SpatialOperator) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Per-period sums that partial the filtered time dummies a(lambda) = 1 - lambda W 1.
+
+    For time-demeaned z_t (1'z_t = 0), a'(I - lambda W) z_t = -lambda (p1_t - lambda p2_t)
+    with p1_t = (r + c)'z_t, p2_t = r'W z_t, r = W 1, c = W'1.  Returns r and the
+    T x (k + 1) arrays p1, p2 for z = [Q X, Q y]; None without time effects.
+    """
+    if not has_time(d.effects):
+        return None
+    n, t = d.shape
+    k = d.x.shape[1]
+    ones = np.ones(n)
+    r, c = op.w @ ones, op.w.T @ ones
+    z = np.concatenate([d.x.reshape(n, t, k), d.y[:, :, None]], axis=2)
+    wz = np.concatenate([d.wx.reshape(n, t, k), d.wqy[:, :, None]], axis=2)
+    p1 = np.einsum("i,itk->tk", r + c, z)
+    p2 = np.einsum("i,itk->tk", r, wz)
+    return r, p1, p2
+
+
 def fit_error(d: Design, op: SpatialOperator) -> dict[str, object]:
     """ML of the error model; returns beta, lambda, sigma2, loglik, resid, cov.
 
-    b(lambda) = (X*'X*)^{-1} X*'y* with z* = z~ - lambda W z~; the cross
-    products are quadratic in lambda, so each likelihood evaluation costs
-    O(k^3) plus the log-determinant.  Information (Anselin 1988, ch. 6; Elhorst 2014, ch. 3):
-    I_bb = X*'X*/s2, I_ll = T* (tr H*^2 + tr H*'H*), I_ls = T* tr H*/s2,
-    I_ss = n*/(2 s4), H = W (I - lambda W)^{-1}, b orthogonal to (lambda, s2).
-    """
-    y, wy = d.y.ravel(), d.wy.ravel()
-    z, wz = np.column_stack([d.x, y]), np.column_stack([d.wx, wy])
-    m0, m1, m2 = z.T @ z, z.T @ wz, wz.T @ wz
-    m1 = m1 + m1.T
-    k = d.x.shape[1]
+    Data z = [Q X, Q y] are filtered, z* = z - lambda W z, and with time
+    effects partialled on a = 1 - lambda W 1 in each period (the filtered time
+    dummies; a = (1 - lambda) 1 when W 1 = 1, which is the time demeaning):
 
-    def moments(lam: float) -> tuple[np.ndarray, np.ndarray, float]:
-        m = m0 - lam * m1 + lam * lam * m2
-        return m[:k, :k], m[:k, k], m[k, k]
+        z*'M z* = B'B - C'C,   B = R1 - lambda R2,
+    C = lambda (P1 - lambda P2) / sqrt(a'a),
+
+    [R1, R2] the triangular factor of [z, W z] (one QR), a'a = N - 2 lambda 1'r
+    + lambda^2 r'r, and P1, P2 of :func:`_time_partial`.  Each likelihood
+    evaluation costs O(k^3) plus the log-determinant, and
+    b(lambda) = (X*'MX*)^{-1} X*'My*.  Without time effects the SSR is the
+    last diagonal element of the QR factor of B, squared, so no cross
+    products of the raw levels are formed (a pooled model's constant would
+    otherwise cost digits of the SSR).  Information (Anselin 1988, ch. 6;
+    Elhorst 2014, ch. 3): I_bb = X*'MX*/s2 (the filtered dummies partialled),
+    I_ll = T* (tr H*^2 + tr H*'H*), I_ls = T* tr H*/s2, I_ss = n*/(2 s4),
+    H = W (I - lambda W)^{-1}, (b, dummies) orthogonal to (lambda, s2).
+    """
+    n, t = d.shape
+    y = d.y.ravel()
+    z, wz = np.column_stack([d.x, y]), np.column_stack([d.wx, d.wqy.ravel()])
+    k = d.x.shape[1]
+    base = np.linalg.qr(np.column_stack([z, wz]), mode="r")  # z - lambda W z = Q (R1 - lambda R2)
+    part = _time_partial(d, op)
+    if part is not None:
+        r, p1, p2 = part
+        sum_r, sum_r2 = float(r.sum()), float(r @ r)
+
+    def ssr(lam: float) -> float:
+        b = base[:, : k + 1] - lam * base[:, k + 1 :]
+        if part is None:  # no cross products formed: SSR from the triangular factor
+            return float(np.linalg.qr(b, mode="r")[k, k] ** 2)
+        c = lam * (p1 - lam * p2) / np.sqrt(n - 2.0 * lam * sum_r + lam * lam * sum_r2)
+        m = b.T @ b - c.T @ c
+        return float(m[k, k] - m[:k, k] @ np.linalg.solve(m[:k, :k], m[:k, k]))
 
     def conc(lam: float) -> float:
-        xx, xy, yy = moments(lam)
-        ssr = yy - xy @ np.linalg.solve(xx, xy)
-        return -0.5 * d.n_eff * np.log(ssr / d.n_eff) + d.jacobian(op, lam)
+        return -0.5 * d.n_eff * np.log(ssr(lam) / d.n_eff) + d.jacobian(op, lam)
 
     lam = _maximise(conc, op, "lambda")
-    xs, ys = d.x - lam * d.wx, y - lam * wy
+    zs = (z - lam * wz).reshape(n, t, k + 1)
+    if part is not None:
+        a = 1.0 - lam * r
+        zs = zs - a[:, None, None] * (np.einsum("i,itk->tk", a, zs) / (a @ a))[None, :, :]
+    zs = zs.reshape(n * t, k + 1)
+    xs, ys = zs[:, :k], zs[:, k]
     beta = _ols(xs, ys)
     resid = ys - xs @ beta
     sigma2 = float(resid @ resid) / d.n_eff

@@ -10,9 +10,10 @@ Models (Elhorst 2014, *Spatial Econometrics*, ch. 2-3):
 ``slx``   y = X b + W X_D t + e
 ======  ===================================================
 
-with entity, time, two-way or no fixed effects (removed by demeaning; see
-:mod:`vagg.models.spatial.likelihood` for the convention and the Lee-Yu
-correction) and X_D the regressors listed in ``durbin`` (all by default).
+with entity, time, two-way or no fixed effects (the exact maximum likelihood
+with explicit dummies, computed without forming them; see
+:mod:`vagg.models.spatial.likelihood` for what is exact for each model and
+for the Lee-Yu correction) and X_D the regressors listed in ``durbin`` (all by default).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_panel_index, validate_panel
+from vagg.models._within import absorbed_columns, collinear_columns
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.logdet import SpatialOperator
 from vagg.weights import to_sparse
@@ -90,7 +92,10 @@ class SpatialPanel:
     lee_yu
         Lee and Yu (2010) transformation approach; default True for
         two-way effects, False otherwise.  Requires a row-standardised W
-        when time effects are present.
+        (W 1 = 1) when time effects are present; on any other W (spectrally
+        normalised, binary, distance weights, islands kept) pass
+        ``lee_yu=False``: the direct approach is the exact maximum likelihood
+        with explicit dummies for every W.
     durbin
         Regressors whose spatial lag enters (SDM, SDEM, SLX); default all.
     allow_islands
@@ -149,8 +154,10 @@ class SpatialPanel:
         self.operator = SpatialOperator(self.w, logdet)
         if self.lee_yu and effects in ("time", "twoway") and not self.operator.row_standardised:
             raise SpecificationError(
-                "the Lee-Yu correction with time effects needs a row-standardised W (every row summing to 1); "
-                "row-standardise W or pass lee_yu=False"
+                "the Lee-Yu correction with time effects needs a row-standardised W (W 1 = 1, every row summing "
+                "to 1); this W's rows do not all sum to 1 (a spectrally normalised, binary or distance matrix, or "
+                "islands kept); row-standardise W, or pass lee_yu=False for the direct approach (exact maximum "
+                "likelihood with explicit time dummies)"
             )
         self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
         self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
@@ -213,20 +220,30 @@ class SpatialPanel:
         """The transformed data for the likelihood (with the model's lags by default)."""
         durbin = self.durbin if durbin is None else list(durbin)
         effects = "none" if self.effects == "random" else self.effects
-        d = ml.make_design(self.y, self._regressors(durbin), self.w, effects, self.lee_yu)
-        self._check_rank(d.x, self.regressor_names(durbin))
+        raw = self._regressors(durbin)
+        d = ml.make_design(self.y, raw, self.w, effects, self.lee_yu)
+        self._check_rank(raw.reshape(d.x.shape), d.x, self.regressor_names(durbin))
         return d
 
-    def _check_rank(self, x: np.ndarray, names: list[str]) -> None:
-        scale = np.sqrt(np.mean(x * x, axis=0))
-        absorbed = [names[i] for i in np.flatnonzero(scale < 1e-10)]
-        if absorbed:
+    def _check_rank(self, raw: np.ndarray, x: np.ndarray, names: list[str]) -> None:
+        """Refuse absorbed or collinear regressors, by name, with PanelFE's relative rules.
+
+        A column is absorbed when the fixed effects leave ||Q x|| <= 1e-9 max(||x||, 1)
+        (:func:`vagg.models._within.absorbed_columns`), so the scale of a variable
+        (an area in square metres) does not decide it.
+        """
+        absorbed = absorbed_columns(raw, x) if self.effects not in ("none", "random") else np.zeros(len(names), bool)
+        if absorbed.any():
             raise SpecificationError(
-                f"regressor(s) {_listing(absorbed)} have no variation left after the {self.effects} fixed effects "
-                "(absorbed by them); drop them"
+                f"regressor(s) {_listing([n for n, a in zip(names, absorbed) if a])} have no variation left after "
+                f"the {self.effects} fixed effects (absorbed by them); drop them"
             )
-        if np.linalg.matrix_rank(x / scale) < x.shape[1]:
-            raise SpecificationError(f"the regressors {_listing(names)} are collinear after the fixed effects")
+        collinear = collinear_columns(x)
+        if collinear.any():
+            raise SpecificationError(
+                f"the regressor(s) {_listing([n for n, c in zip(names, collinear) if c])} are collinear with the "
+                f"earlier regressors {_listing(names)} after the fixed effects; drop them"
+            )
 
     # ------------------------------------------------------------- fitting
     def _estimate(self, model: str, durbin: Sequence[str]) -> dict[str, object]:
@@ -257,12 +274,14 @@ class SpatialPanel:
     def lm_tests(self) -> pd.DataFrame:
         """LM lag / error tests and their robust forms on the non-spatial panel.
 
-        The regressors are the model's (with its W X terms for a Durbin model);
+        Score tests of the likelihood the model is estimated by: with explicit
+        dummies (direct approach) or of the Lee-Yu transformed data.  The
+        regressors are the model's (with its W X terms for a Durbin model);
         see :func:`vagg.models.spatial.spectests.lm_tests`.
         """
         from vagg.models.spatial.spectests import lm_tests
 
-        return lm_tests(self.design(), self.w, len(self.periods))
+        return lm_tests(self.design(), self.w)
 
     def __repr__(self) -> str:
         return (f"SpatialPanel(model={self.model!r}, effects={self.effects!r}, lee_yu={self.lee_yu}, "

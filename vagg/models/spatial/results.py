@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
+from vagg._errors import SpecificationError
 from vagg.models._results import table_info
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.impacts import impact_table
@@ -33,8 +34,11 @@ class SpatialPanelResults:
         fitted values (rho W y + X b for lag models, X b otherwise).
     entity_effects, time_effects, intercept
         Fixed effects recovered after estimation from the untransformed data,
-        r_it = y_it - rho (W y)_it - x_it b: mu_i = mean_t r_it (entity
-        effects); with two-way effects r = c + mu_i + a_t with sum mu = sum a = 0;
+        r_it = y_it - rho (W y)_it - x_it b: the maximum likelihood dummy
+        coefficients.  mu_i = mean_t r_it (entity effects); time effects
+        a_t = w'r_t with w = 1/N, or for error models w = A'a/a'a (GLS on the
+        filtered dummies, a = A 1, A = I - lambda W); with two-way effects
+        r = c + mu_i + a_t with sum mu = sum a = 0 (c the plain mean of r);
         random effects are predicted as (1 - phi^2) mean_t (r_it - c).
     logdet_method
         How log|I - rho W| was computed.
@@ -90,20 +94,36 @@ class SpatialPanelResults:
             r = r - self.rho * ml.lag(spec.w, spec.y)
         grand = float(r.mean())
         self.intercept = float(self.params["const"]) if spec.has_constant else grand
+        period_means = self._period_weights() @ r
         ent = pd.Index(spec.entities, name=spec.index.names[0])
         per = pd.Index(spec.periods, name=spec.index.names[1])
         self.entity_effects = self.time_effects = None
         if spec.effects == "entity":
             self.entity_effects = pd.Series(r.mean(axis=1), index=ent, name="entity_effect")
         elif spec.effects == "time":
-            self.time_effects = pd.Series(r.mean(axis=0), index=per, name="time_effect")
+            self.time_effects = pd.Series(period_means, index=per, name="time_effect")
         elif spec.effects == "twoway":
             self.entity_effects = pd.Series(r.mean(axis=1) - grand, index=ent, name="entity_effect")
-            self.time_effects = pd.Series(r.mean(axis=0) - grand, index=per, name="time_effect")
+            self.time_effects = pd.Series(period_means - period_means.mean(), index=per, name="time_effect")
         elif spec.effects == "random":  # predicted effects E[mu_i | data] = (1 - phi^2) mean_t e_it
             shrink = 1.0 - float(self.params["phi"]) ** 2
             self.entity_effects = pd.Series(shrink * (r - self.intercept).mean(axis=1), index=ent,
                                             name="entity_effect")
+
+    def _period_weights(self) -> np.ndarray:
+        """Weights w with a_t = w'r_t, the maximum likelihood time effect of period t.
+
+        OLS of r on the dummies (lag models, SLX): w = 1/N.  Error models regress
+        A r_t on the filtered dummy a = A 1, A = I - lambda W, so
+        w = A'a / a'a (which sums to one; 1/N when W 1 = c 1 and W'1 = c 1).
+        """
+        n = self.spec.w.shape[0]
+        if self.model not in ("sem", "sdem"):
+            return np.full(n, 1.0 / n)
+        w = self.spec.w
+        a = 1.0 - self.rho * (w @ np.ones(n))
+        ata = a - self.rho * (w.T @ a)
+        return ata / (a @ a)
 
     # ---------------------------------------------------------------- output
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
@@ -141,6 +161,9 @@ class SpatialPanelResults:
         sub = [key for key, ok in zip(keys, present) if ok]
         cov[np.ix_(present, present)] = self.cov.loc[sub, sub].to_numpy()
         rho = self.rho if self.model in ("sar", "sdm") else 0.0
+        if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 0 or draws == 1:
+            raise SpecificationError(f"impacts(draws=...) must be 0 (point estimates only) or an integer >= 2, "
+                                     f"got {draws!r}")
         return impact_table(names, beta, theta, rho, cov, self.spec.operator, draws, seed, method)
 
     def hausman(self, other: SpatialPanelResults) -> pd.Series:

@@ -1,23 +1,35 @@
 r"""Tests of specification for spatial panels.
 
-LM tests on the (within-transformed) non-spatial panel, e = residuals of
-y~ on X~, s2 = e'e/NT, T_W = tr(W'W + W W), and WXb = Q W X~b
-(Anselin 1988, *Spatial Econometrics*, ch. 12; Anselin, Bera, Florax and
-Yoon 1996, Reg. Sci. Urban Econ. 26:77-104 for the robust forms; the panel
-versions with T T_W in place of T_W as in Elhorst 2014, *Spatial
-Econometrics*, sec. 3.6, and Debarsy and Ertur 2010, Reg. Sci. Urban Econ.
-40:453-470):
+LM tests of rho = 0 and lambda = 0 at the non-spatial panel (Anselin 1988,
+*Spatial Econometrics*, ch. 12; Anselin, Bera, Florax and Yoon 1996, Reg.
+Sci. Urban Econ. 26:77-104 for the robust forms; panel versions as in
+Elhorst 2014, *Spatial Econometrics*, sec. 3.6, and Debarsy and Ertur 2010,
+Reg. Sci. Urban Econ. 40:453-470).  They are the score tests of the
+likelihood the model is estimated by: the explicit-dummy likelihood (direct
+approach, n = NT, T periods) or the Lee-Yu transformed one (n = n*, T = T*,
+and with time effects W* = F_N' W F_N, whose traces are those of W less the
+unit eigenvalue: tr W* = tr W - 1, tr W*^2 = tr W^2 - 1,
+tr W*'W* = tr W'W - ||W'1||^2/N).  With e the residuals of Q y on Q X,
+s2 = e'e/n, M = I - Q X (X'Q X)^{-1} X'Q:
 
-    J        = [ (WXb)' M (WXb) + T T_W s2 ] / s2,      M = I - X~(X~'X~)^{-1}X~'
-    LM_lag   = (e'(I_T (x) W) y~ / s2)^2 / J
-    LM_err   = (e'(I_T (x) W) e / s2)^2 / (T T_W)
-    RLM_lag  = (e'Wy~/s2 - e'We/s2)^2 / (J - T T_W)
-    RLM_err  = (e'We/s2 - T T_W / J * e'Wy~/s2)^2 / (T T_W (1 - T T_W / J))
+    d_rho = e'(Q W y)/s2 - T tr W,     d_lam = e'W e/s2 - T tr W,
+    J_rr  = ||M Q W eta||^2/s2 + T T_W - 2 (T tr W)^2/n,
+    J_ll  = J_rl = T T_W - 2 (T tr W)^2/n,      T_W = tr(W'W + W W),
 
-each chi^2(1) under its null.  Wald and likelihood-ratio tests of the SDM
-against the SAR (theta = 0) and the SEM (the common-factor restriction
-theta + rho beta = 0; Burridge 1981, JRSS B 43:374-379) are in
-:func:`nested_tests`.
+eta = y - e the fitted mean including the fixed effects (Q W eta keeps the
+part of W D d that the effects do not absorb when the rows of W do not sum
+to one); J is the information of (rho, lambda) with beta, the dummies and
+s2 partialled out.  Then
+
+    LM_lag  = d_rho^2 / J_rr,      LM_err  = d_lam^2 / J_ll,
+    RLM_lag = (d_rho - J_rl/J_ll d_lam)^2 / (J_rr - J_rl^2/J_ll),
+    RLM_err = (d_lam - J_rl/J_rr d_rho)^2 / (J_ll - J_rl^2/J_rr),
+
+each chi^2(1) under its null (Bera and Yoon 1993, Econometric Theory
+9:649-658).  With tr W = 0 these are Anselin's formulas.  Wald and
+likelihood-ratio tests of the SDM against the SAR (theta = 0) and the SEM
+(the common-factor restriction theta + rho beta = 0; Burridge 1981, JRSS B
+43:374-379) are in :func:`nested_tests`.
 """
 
 from __future__ import annotations
@@ -30,27 +42,38 @@ import scipy.stats as st
 from vagg.models.spatial.likelihood import Design, lag, within
 
 
-def lm_tests(d: Design, w: sp.spmatrix, n_periods: int) -> pd.DataFrame:
+def _w_traces(w: sp.spmatrix, unit_root: bool) -> tuple[float, float]:
+    """tr W and tr(W'W + W W), of W* = F_N' W F_N when the unit eigenvalue is removed."""
+    tr1 = float(w.diagonal().sum())
+    tw = float(w.multiply(w).sum() + w.multiply(w.T).sum())
+    if unit_root:
+        col = np.asarray(w.sum(axis=0)).ravel()
+        tr1 -= 1.0
+        tw -= 1.0 + float(col @ col) / w.shape[0]
+    return tr1, tw
+
+
+def lm_tests(d: Design, w: sp.spmatrix) -> pd.DataFrame:
     """LM lag, LM error and their robust forms for a transformed design."""
     x, y = d.x, d.y.ravel()
     xtx_inv_xt = np.linalg.solve(x.T @ x, x.T)
     b = xtx_inv_xt @ y
     e = y - x @ b
-    n_obs = y.size
-    s2 = float(e @ e) / n_obs
-    we = lag(w, e.reshape(d.shape)).ravel()
-    wxb = within(lag(w, (x @ b).reshape(d.shape)), d.effects).ravel()
-    m_wxb = wxb - x @ (xtx_inv_xt @ wxb)
-    tw = float(w.multiply(w).sum() + w.multiply(w.T).sum())
-    ttw = n_periods * tw
-    j = (float(wxb @ m_wxb) + ttw * s2) / s2
-    score_lag = float(e @ d.wy.ravel()) / s2
-    score_err = float(e @ we) / s2
+    n, periods = d.n_eff, d.t_eff
+    s2 = float(e @ e) / n
+    we = lag(w, e.reshape(d.shape))
+    w_eta = (d.wy - within(we, d.effects)).ravel()  # Q W (y - e)
+    m_w_eta = w_eta - x @ (xtx_inv_xt @ w_eta)
+    tr1, tw = _w_traces(w, d.unit_root)
+    ttw = periods * tw - 2.0 * (periods * tr1) ** 2 / n
+    j_rr = float(w_eta @ m_w_eta) / s2 + ttw
+    score_lag = float(e @ d.wy.ravel()) / s2 - periods * tr1
+    score_err = float(e @ we.ravel()) / s2 - periods * tr1
     stats = {
-        "LM lag": score_lag**2 / j,
+        "LM lag": score_lag**2 / j_rr,
         "LM error": score_err**2 / ttw,
-        "robust LM lag": (score_lag - score_err) ** 2 / (j - ttw),
-        "robust LM error": (score_err - ttw / j * score_lag) ** 2 / (ttw * (1.0 - ttw / j)),
+        "robust LM lag": (score_lag - score_err) ** 2 / (j_rr - ttw),
+        "robust LM error": (score_err - ttw / j_rr * score_lag) ** 2 / (ttw - ttw**2 / j_rr),
     }
     table = pd.DataFrame({"statistic": pd.Series(stats)})
     table["df"] = 1
