@@ -8,8 +8,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import vagg
+from vagg.cli import main
 from vagg.pipeline import build_variables, demo_config
 
 
