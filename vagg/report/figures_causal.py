@@ -59,7 +59,6 @@ def event_study_plot(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], title
             ax.set_title(title)
         if len(tables) > 1:
             ax.legend()
-        fig.tight_layout()
     return fig
 
 
@@ -92,7 +91,6 @@ def conditional_effect_plot(curve: pd.DataFrame, points: Sequence[float] = (), t
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title)
-        fig.tight_layout()
     return fig
 
 
@@ -114,5 +112,4 @@ def bacon_plot(comparisons: pd.DataFrame, title: str = "") -> plt.Figure:
         if title:
             ax.set_title(title)
         ax.legend(fontsize=7)
-        fig.tight_layout()
     return fig
