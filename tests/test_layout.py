@@ -34,6 +34,7 @@ LAYERS = {
     "vagg.robustness": 6,
     "vagg.report": 7,
     "vagg.config": 8,
+    "vagg.optional": 8.5,
     "vagg.pipeline": 9,
     "vagg.cli": 10,
     "vagg": 11,

@@ -79,6 +79,44 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
 }
 
 
+#: optional stages (:mod:`vagg.optional`): a section runs its stage when it is in the config; absent, it is None
+OPTIONAL_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
+    "threshold": {
+        "variable": ((str,), None),
+        "outcome": ((str,), OPTIONAL),
+        "regime": ((str,), OPTIONAL),
+        "n_thresholds": ((int,), 1),
+        "trim": ((float,), 0.05),
+        "effects": ((str,), "entity"),
+        "draws": ((int,), 300),
+        "grid": ((int,), OPTIONAL),
+    },
+    "quantile": {
+        "outcome": ((str,), OPTIONAL),
+        "quantiles": ((list,), [0.1, 0.25, 0.5, 0.75, 0.9]),
+        "effects": ((str,), "entity"),
+    },
+    "dynamic": {
+        "outcome": ((str,), OPTIONAL),
+        "kind": ((str,), "spacetime"),
+        "effects": ((str,), "twoway"),
+    },
+    "did": {
+        "adoption": ((str,), None),
+        "outcome": ((str,), OPTIONAL),
+        "methods": ((list,), ["imputation", "callaway-santanna"]),
+        "leads": ((int,), 3),
+        "lags": ((int,), 4),
+    },
+    "moderation": {
+        "moderator": ((str,), None),
+        "outcome": ((str,), OPTIONAL),
+        "moderated_path": ((str,), OPTIONAL),
+    },
+}
+SCHEMA.update(OPTIONAL_SCHEMA)
+
+
 #: keys whose value must be one of a fixed set
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("data", "missing"): ("refuse", "drop-rows", "drop-cities", "interpolate"),
@@ -90,6 +128,12 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("model", "weights"): ("queen", "rook", "distance", "knn", "economic"),
     ("output", "city_names"): ("en", "zh"),
     ("output", "precision"): ("auto", "scientific", "rescale"),
+    ("threshold", "n_thresholds"): (1, 2, 3),
+    ("threshold", "effects"): ("entity", "twoway"),
+    ("quantile", "effects"): ("entity", "twoway"),
+    ("dynamic", "kind"): ("time", "spacetime"),
+    ("dynamic", "effects"): ("entity", "twoway"),
+    ("moderation", "moderated_path"): ("a", "b", "both"),
 }
 #: free-form sections: any key, each value of this type (``[labels]``: variable -> display label)
 FREE_SECTIONS: dict[str, type] = {"labels": str}
@@ -101,6 +145,10 @@ MINIMUM: dict[tuple[str, str], int] = {
     ("run", "impact_draws"): 1,
     ("robustness", "placebo_draws"): 1,
     ("data", "header_row"): 0,
+    ("threshold", "draws"): 0,
+    ("threshold", "grid"): 10,
+    ("did", "leads"): 1,
+    ("did", "lags"): 0,
 }
 
 #: list keys and the type of their items
@@ -111,6 +159,8 @@ LIST_ITEMS: dict[tuple[str, str], type] = {
     ("model", "mediators"): str,
     ("robustness", "variants"): str,
     ("output", "formats"): str,
+    ("quantile", "quantiles"): float,
+    ("did", "methods"): str,
 }
 
 
@@ -126,9 +176,10 @@ def _check_value(section: str, key: str, value: Any, types: tuple[type, ...]) ->
         raise SpecificationError(f"config key {section}.{key} must be {names}, got {value!r}")
     allowed = CHOICES.get((section, key))
     if allowed is not None and value not in allowed:
-        close = difflib.get_close_matches(str(value), allowed, n=1)
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise SpecificationError(f"config key {section}.{key} = {value!r} is not one of {', '.join(allowed)}{hint}")
+        raise SpecificationError(f"config key {section}.{key} = {value!r} is not one of "
+                                 f"{', '.join(map(str, allowed))}{hint}")
     low = MINIMUM.get((section, key))
     if low is not None and value < low:
         raise SpecificationError(f"config key {section}.{key} must be >= {low}, got {value!r}")
@@ -137,6 +188,25 @@ def _check_value(section: str, key: str, value: Any, types: tuple[type, ...]) ->
         bad = [v for v in value if isinstance(v, bool) or not isinstance(v, item)]
         if bad:
             raise SpecificationError(f"config key {section}.{key} must list {item.__name__} values, got {bad[0]!r}")
+
+
+def _check_optional(config: dict[str, Any]) -> None:
+    """Ranges of the optional sections that one key alone cannot check."""
+    q = config["quantile"]
+    if q is not None:
+        bad = [t for t in q["quantiles"] if not 0 < t < 1]
+        if bad or not q["quantiles"]:
+            raise SpecificationError(f"config key quantile.quantiles must list values in (0, 1), got {q['quantiles']}")
+    t = config["threshold"]
+    if t is not None and not 0 < t["trim"] < 1 / (t["n_thresholds"] + 1):
+        raise SpecificationError(f"config key threshold.trim must lie in (0, {1 / (t['n_thresholds'] + 1):.3f}) "
+                                 f"for {t['n_thresholds']} threshold(s), got {t['trim']}")
+    d = config["did"]
+    if d is not None:
+        known = ("imputation", "callaway-santanna")
+        bad = [m for m in d["methods"] if m not in known]
+        if bad:
+            raise SpecificationError(f"config key did.methods: unknown method {bad[0]!r}; use {', '.join(known)}")
 
 
 def _resolve(value: str, base: Path | None) -> Path:
@@ -192,6 +262,10 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
             else:
                 value = None if default is OPTIONAL else copy.deepcopy(default)
             config[section][key] = value
+    for section in OPTIONAL_SCHEMA:
+        if section not in raw:
+            config[section] = None
+    _check_optional(config)
     unknown = [f for f in config["output"]["formats"] if f not in FORMATS]
     if unknown:
         raise SpecificationError(f"config key output.formats: unknown format {unknown[0]!r}; use {', '.join(FORMATS)}")
@@ -209,6 +283,12 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
         if not system_path.is_file():
             raise SpecificationError(f"config key index.system: indicator-system file not found: {system_path}")
         config["index"]["system"] = str(system_path)
+    did = config["did"]
+    if did is not None and did["adoption"].lower().endswith((".csv", ".xlsx")):
+        adoption = _resolve(did["adoption"], base)
+        if not adoption.is_file():
+            raise SpecificationError(f"config key did.adoption: adoption table not found: {adoption}")
+        did["adoption"] = str(adoption)
     names = {"index.name": config["index"]["name"], "outcome.name": config["outcome"]["name"]}
     if len(set(names.values())) < len(names):
         raise SpecificationError(f"config keys index.name and outcome.name are both {names['index.name']!r}")

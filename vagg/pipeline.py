@@ -21,6 +21,7 @@ import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
 from vagg.config import validate_config
+from vagg.optional import named_columns, run_optional
 
 _VERSIONED = ("vagg", "numpy", "scipy", "pandas", "statsmodels", "linearmodels", "libpysal", "spreg", "esda")
 
@@ -233,6 +234,10 @@ def plan_run(panel: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
     if not plan["table1"]:
         skipped.append("Table 1 and its rank audit: " + ("the index is the user's own column" if not
                        plan["build_index"] else "the panel's cities are not the published Table 1 cities"))
+    for key, column in named_columns(config, plan["x"], plan["y"]):
+        if column not in (plan["x"], plan["y"]):
+            need(key, column)
+            used.append(column)
     plan["used"] = list(dict.fromkeys(used))
     plan["skipped"] = skipped
     return plan
@@ -444,6 +449,9 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
                 for outcome in outcomes}
 
     res["speccurve"] = stages.run("specification curve", curve)
+    optional, notes = run_optional(panel, config, plan, stages, w)
+    res.update(optional)
+    res["notes"] += notes
     return res
 
 

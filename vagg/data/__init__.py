@@ -1,4 +1,4 @@
-"""Loaders, panel validation and the bundled files (simulators: :mod:`vagg.simulate`)."""
+"""Loaders, panel validation, id matching and the bundled files (simulators: :mod:`vagg.simulate`)."""
 
 from vagg.data.bundled import (
     DEMO_SEED,
@@ -8,6 +8,15 @@ from vagg.data.bundled import (
     load_queen_edges,
     load_seed_table1,
 )
+from vagg.data.china import (
+    CHINA_PROJECTED_CRS,
+    MACRO_REGIONS,
+    load_census,
+    load_china,
+    load_china_edges,
+    provinces,
+)
+from vagg.data.ids import IdMatch, match_ids, normalise_id
 from vagg.data.missing import POLICIES, MissingReport, apply_missing_policy
 from vagg.data.panel import (
     check_columns,
@@ -20,6 +29,15 @@ from vagg.data.panel import (
 )
 
 __all__ = [
+    "CHINA_PROJECTED_CRS",
+    "IdMatch",
+    "MACRO_REGIONS",
+    "load_census",
+    "load_china",
+    "load_china_edges",
+    "match_ids",
+    "normalise_id",
+    "provinces",
     "POLICIES",
     "MissingReport",
     "apply_missing_policy",

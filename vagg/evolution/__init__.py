@@ -17,6 +17,7 @@ per year x pair) or a small result object holding them.
 :func:`sigma_convergence`      cv and sd of logs per year and group
 :func:`beta_convergence`       absolute / conditional beta (panel FE)
 :func:`spatial_beta_convergence`  beta convergence as a spatial Durbin panel
+:func:`standard_ellipse`       gravity centre and standard deviational ellipse per year
 =============================  ==============================================
 """
 
@@ -26,6 +27,7 @@ from vagg.evolution._result import Decomposition
 from vagg.evolution.autocorrelation import geary, lisa, moran
 from vagg.evolution.beta import BetaConvergence, beta_convergence, spatial_beta_convergence
 from vagg.evolution.dagum import dagum_gini
+from vagg.evolution.ellipse import EllipseResult, standard_ellipse
 from vagg.evolution.density import kernel_density
 from vagg.evolution.markov import MarkovResult, SpatialMarkovResult, markov, spatial_markov
 from vagg.evolution.sigma import sigma_convergence
@@ -34,6 +36,7 @@ from vagg.evolution.theil import theil
 __all__ = [
     "BetaConvergence",
     "Decomposition",
+    "EllipseResult",
     "MarkovResult",
     "SpatialMarkovResult",
     "beta_convergence",
@@ -46,5 +49,6 @@ __all__ = [
     "sigma_convergence",
     "spatial_beta_convergence",
     "spatial_markov",
+    "standard_ellipse",
     "theil",
 ]

@@ -10,6 +10,7 @@ Build the key variables of the analysis from raw indicators:
 - :func:`index_table` (Table 1 layout) and :func:`audit_ranking`;
 - synergy: :func:`coupling_coordination`, :func:`location_quotient`,
   :func:`coagglomeration`, :func:`structure_similarity`, :func:`synergy_outcome`;
+- :func:`obstacle_degree` and :func:`top_obstacles` (which indicators hold an index back);
 - networks: :func:`gravity_network`, :func:`flow_networks`,
   :func:`centrality`, :func:`coreness`, :func:`network_mediators`.
 """
@@ -19,6 +20,7 @@ from vagg.mechanisms.composite import METHODS, IndexResult, composite_index
 from vagg.mechanisms.coupling import COORDINATION_LEVELS, coordination_level, coupling_coordination
 from vagg.mechanisms.indicators import BUNDLED_SYSTEMS, Indicator, IndicatorSystem, as_system, bundled_system_path
 from vagg.mechanisms.networks import centrality, coreness, flow_networks, gravity_network, great_circle_distances
+from vagg.mechanisms.obstacle import ObstacleResult, obstacle_degree, top_obstacles
 from vagg.mechanisms.outcomes import DEFAULT_CHANNELS, network_mediators, synergy_outcome
 from vagg.mechanisms.pca import PCAIndex, bartlett_sphericity, kmo, pca_index
 from vagg.mechanisms.ranking import audit_ranking, index_table
@@ -33,6 +35,7 @@ __all__ = [
     "Indicator",
     "IndicatorSystem",
     "IndexResult",
+    "ObstacleResult",
     "PCAIndex",
     "as_system",
     "audit_ranking",
@@ -55,8 +58,10 @@ __all__ = [
     "location_quotient",
     "network_mediators",
     "normalise",
+    "obstacle_degree",
     "pca_index",
     "structure_similarity",
     "synergy_outcome",
+    "top_obstacles",
     "topsis",
 ]

@@ -1,5 +1,6 @@
 """Estimators and their results: two-way fixed effects, IV, mediation, spatial panels,
-staggered DID and event studies (also spatial), moderation and moderated or spatial mediation.
+staggered DID and event studies (also spatial), moderation and moderated or spatial mediation,
+panel threshold (Hansen 1999), MM-QR panel quantiles and dynamic spatial Durbin panels.
 
 Procedures that run these estimators many times (robustness battery, placebo,
 heterogeneity, contributions, specification curve) live in :mod:`vagg.robustness`.
@@ -48,6 +49,12 @@ _EXPORTS: dict[str, str] = {
     "exposure_effects": "vagg.models.spatial_did",
     "SpatialMediation": "vagg.models.spatial_mediation",
     "SpatialMediationResults": "vagg.models.spatial_mediation",
+    "PanelThreshold": "vagg.models.threshold",
+    "PanelThresholdResults": "vagg.models.threshold",
+    "PanelQuantile": "vagg.models.quantile",
+    "PanelQuantileResults": "vagg.models.quantile",
+    "DynamicSpatialPanel": "vagg.models.dynamic_spatial",
+    "DynamicSpatialPanelResults": "vagg.models.dynamic_spatial",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -37,7 +37,7 @@ from vagg.models._within import (
     demean,
 )
 
-COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll-kraay")
+COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll-kraay", "conley")
 _EFFECT_WORDS = {"entity": "entity", "time": "time", "twoway": "entity and time"}
 
 
@@ -304,19 +304,29 @@ class PanelFE:
         cov: str = "clustered",
         cluster: str | Sequence[str] | np.ndarray | None = None,
         bandwidth: int | None = None,
+        coords: object = None,
+        cutoff_km: float | None = None,
+        kernel: str = "bartlett",
+        lag: int = 0,
     ) -> PanelFEResults:
         """Estimate the coefficients and their covariance.
 
         Parameters
         ----------
         cov
-            "unadjusted", "robust", "clustered" (default) or "driscoll-kraay".
+            "unadjusted", "robust", "clustered" (default), "driscoll-kraay" or "conley".
         cluster
             For "clustered": None (the entity), "entity", "time", a column of
             ``data``, an array, or two names for two-way clustering.
         bandwidth
             Bartlett bandwidth for "driscoll-kraay" (default
             :math:`\\lfloor 4(T/100)^{2/9}\\rfloor`).
+        coords, cutoff_km, kernel, lag
+            For "conley" (spatial HAC, :mod:`vagg.models._conley`): the units'
+            locations (a GeoDataFrame or DataFrame with ``lon``/``lat`` indexed
+            by entity, or two column names of ``data``), the distance cut-off
+            in km, the kernel ("bartlett" or "uniform") and the serial lag
+            within units (0: spatial correlation only).
 
         Notes
         -----
@@ -351,8 +361,11 @@ class PanelFE:
             limit = self.groups.n_periods
             if bandwidth is not None and not 0 <= bandwidth < limit:
                 raise SpecificationError(f"Driscoll-Kraay bandwidth must be in [0, {limit - 1}], got {bandwidth}")
-        vcov, info = sandwich(self.x_dm, resid, cov, df_resid, clusters=clusters, time=self.groups.time,
-                              bandwidth=bandwidth)
+        if cov == "conley":
+            vcov, info = self._conley(resid, df_resid, coords, cutoff_km, kernel, lag)
+        else:
+            vcov, info = sandwich(self.x_dm, resid, cov, df_resid, clusters=clusters, time=self.groups.time,
+                                  bandwidth=bandwidth)
         if clusters is not None:
             g = info["n_clusters"]
             g_min = min(g) if isinstance(g, tuple) else g
@@ -362,6 +375,17 @@ class PanelFE:
         else:
             df_t = df_resid
         return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
+
+    def _conley(self, resid: np.ndarray, df_resid: int, coords: object, cutoff_km: float | None, kernel: str,
+                lag: int) -> tuple[np.ndarray, dict[str, object]]:
+        from vagg.models._conley import conley_covariance, unit_coordinates
+
+        if coords is None:
+            raise SpecificationError("Conley standard errors need coords= (unit locations) and cutoff_km=")
+        labels = self.groups.entity_labels if self._is_panel else np.asarray(self.index)
+        points = unit_coordinates(coords, labels, self.data, self.index)
+        return conley_covariance(self.x_dm, resid, self.groups.entity, self.groups.time, points, cutoff_km,
+                                 kernel, lag, df_resid)
 
 
 class CoefficientTable:
@@ -469,6 +493,9 @@ def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
         return f"clustered ({what})"
     if kind == "driscoll-kraay":
         return f"Driscoll-Kraay (bandwidth {info['bandwidth']})"
+    if kind == "conley":
+        serial = f", lag {info['lag']}" if info["lag"] else ""
+        return f"Conley ({info['kernel']}, {info['cutoff_km']:g} km{serial})"
     return kind
 
 
