@@ -19,6 +19,7 @@ from vagg.report import figures as F
 from vagg.report.html import Report, Section
 from vagg.report.labels import label, labels_with_defaults
 from vagg.report.numbers import format_pvalue
+from vagg.report.optional import add_optional_sections
 from vagg.report.regression import regression_table
 from vagg.report.table import frame_table
 
@@ -176,6 +177,7 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
     if "spatial" in res:
         _spatial(res, w, report)
     _checks(res, w, report)
+    add_optional_sections(res, w, report)
     return report
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
-from vagg.report.figures import style
+from vagg.report.figures import style, wrap
 
 COLOURS = ("#1b4f72", "#c0392b", "#27ae60", "#8e44ad", "#d68910")
 
@@ -56,7 +56,7 @@ def event_study_plot(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], title
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:
-            ax.set_title(title)
+            ax.set_title(wrap(title, 48))
         if len(tables) > 1:
             ax.legend()
     return fig
@@ -90,7 +90,7 @@ def conditional_effect_plot(curve: pd.DataFrame, points: Sequence[float] = (), t
         ax.set_xlabel(str(curve.index.name or "moderator"))
         ax.set_ylabel(ylabel)
         if title:
-            ax.set_title(title)
+            ax.set_title(wrap(title, 48))
     return fig
 
 
@@ -110,6 +110,6 @@ def bacon_plot(comparisons: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.set_xlabel("weight")
         ax.set_ylabel("2x2 DID estimate")
         if title:
-            ax.set_title(title)
+            ax.set_title(wrap(title, 48))
         ax.legend(fontsize=7)
     return fig
