@@ -170,15 +170,12 @@ def dense_ml(y: np.ndarray, z: np.ndarray, wb: np.ndarray, kind: str) -> dict[st
     s2 = ssr / n
     logdet = np.linalg.slogdet(eye - s * wb)[1]
     loglik = -0.5 * n * (np.log(2 * np.pi * s2) + 1.0) + logdet
+    if kind == "lag":
+        return {"coef": coef, "spatial": s, "sigma2": s2, "loglik": loglik, "cov": lag_covariance(z, wb, coef, s, s2)}
     a = eye - s * wb
     a_inv = np.linalg.inv(a)
     p = z.shape[1]
-    if kind == "lag":
-        sigma = s2 * a_inv @ a_inv.T
-        dmu = [a_inv @ z[:, j] for j in range(p)] + [a_inv @ wb @ a_inv @ z @ coef, np.zeros(n)]
-        d_spatial = s2 * (a_inv @ wb @ a_inv @ a_inv.T + a_inv @ a_inv.T @ wb.T @ a_inv.T)
-        dsigma = [None] * p + [d_spatial, a_inv @ a_inv.T]
-    elif kind == "error":
+    if kind == "error":
         sigma = s2 * a_inv @ a_inv.T
         dmu = [z[:, j] for j in range(p)] + [np.zeros(n), np.zeros(n)]
         d_spatial = s2 * (a_inv @ wb @ a_inv @ a_inv.T + a_inv @ a_inv.T @ wb.T @ a_inv.T)
@@ -189,6 +186,17 @@ def dense_ml(y: np.ndarray, z: np.ndarray, wb: np.ndarray, kind: str) -> dict[st
         dsigma = [None] * p + [eye]
     cov = np.linalg.inv(_fisher(dmu, dsigma, sigma))
     return {"coef": coef, "spatial": s, "sigma2": s2, "loglik": loglik, "cov": cov}
+
+
+def lag_covariance(z: np.ndarray, wb: np.ndarray, coef: np.ndarray, rho: float, s2: float) -> np.ndarray:
+    """Inverse Gaussian Fisher information of the lag model A y = Z g + e at (g, rho, sigma^2)."""
+    n, p = z.shape
+    a_inv = np.linalg.inv(np.eye(n) - rho * wb)
+    sigma = s2 * a_inv @ a_inv.T
+    dmu = [a_inv @ z[:, j] for j in range(p)] + [a_inv @ wb @ a_inv @ z @ coef, np.zeros(n)]
+    d_spatial = s2 * (a_inv @ wb @ a_inv @ a_inv.T + a_inv @ a_inv.T @ wb.T @ a_inv.T)
+    dsigma = [None] * p + [d_spatial, a_inv @ a_inv.T]
+    return np.linalg.inv(_fisher(dmu, dsigma, sigma))
 
 
 def dense_lm(y: np.ndarray, z: np.ndarray, wb: np.ndarray) -> np.ndarray:
@@ -353,3 +361,115 @@ def dense_random_effects(y: np.ndarray, x: np.ndarray, w: np.ndarray) -> dict[st
     dsigma = [None] * p + [d_rho, a_inv @ (-2.0 * s2 * p_mat / phi**3) @ a_inv.T, a_inv @ omega @ a_inv.T]
     cov = np.linalg.inv(_fisher(dmu, dsigma, sigma))
     return {"params": np.r_[coef, rho, phi, s2], "se": np.sqrt(np.diag(cov)), "loglik": loglik}
+
+
+# ----------------------------------------------------------------- dynamic spatial Durbin
+def simulate_dynamic(w: np.ndarray, tau: float, rho: float, eta: float, periods: int, seed: int,
+                     beta=(1.0, -0.5), theta=(0.3, 0.2), burn: int = 20, sigma: float = 1.0,
+                     time_sd: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """y (N x T) and x (N x T x 2) of y_t = tau y_{t-1} + eta W y_{t-1} + rho W y_t + x_t b + W x_t t + c + a_t + e_t.
+
+    Entity effects correlated with x, time effects N(0, time_sd^2), errors N(0, sigma^2); ``burn`` periods discarded
+    (one loop over time).
+    """
+    rng = np.random.default_rng(seed)
+    n = w.shape[0]
+    total = periods + burn
+    alpha = rng.standard_normal(n)
+    mu = time_sd * rng.standard_normal(total)
+    x = rng.standard_normal((n, total, 2)) + 0.5 * alpha[:, None, None]
+    mean = x @ np.asarray(beta) + np.einsum("ij,jtk->itk", w, x) @ np.asarray(theta) + alpha[:, None] + mu[None, :]
+    mean = mean + sigma * rng.standard_normal((n, total))
+    s_inv = np.linalg.inv(np.eye(n) - rho * w)
+    y = np.zeros((n, total))
+    prev = np.zeros(n)
+    for t in range(total):
+        prev = s_inv @ (tau * prev + eta * w @ prev + mean[:, t])
+        y[:, t] = prev
+    return y[:, burn:], x[:, burn:]
+
+
+def dense_dynamic(y: np.ndarray, x: np.ndarray, w: np.ndarray, dynamic: str, effects: str, lee_yu: bool,
+                  model: str = "sdm", correct: bool = True, lagged: list[int] | None = None) -> dict:
+    """Dense reference of the dynamic SAR / SDM (Yu, de Jong and Lee 2008), independent of vagg.
+
+    Periods 2..T on Z = [y_{t-1}, (W y_{t-1}), x_t, (W x_t[:, lagged], all by default)], explicit entity dummies (the direct approach);
+    time effects by the dense F_{N,N-1} transformation (``lee_yu``, W* = F_N' W F_N) or explicit time dummies.
+    The bias correction is computed with dense matrices (no eigenvalues):
+    theta^c = theta^ + C a, C the (g, rho, sigma^2) block of the inverse Fisher information,
+    a = (tr M, tr W*M, 0..., tau tr GM + eta tr GW*M + tr G, N*/(2 s2)), M = (I - A)^{-1} S^{-1},
+    A = S^{-1}(tau I + eta W*), S = I - rho W*, G = W* S^{-1}; the corrected standard errors from the
+    Fisher information at the corrected values (dummy coefficients refitted by OLS).
+
+    Returns ``params``, ``se`` (corrected if ``correct``), ``ml`` and ``ml_se`` (uncorrected), ``loglik``,
+    ``radius`` (spectral radius of A on the original W) and ``short`` / ``long`` (k x 3 direct, indirect,
+    total effects of the regressors in x from the dense matrices).
+    """
+    n, t = y.shape
+    ylag, y1, x1 = y[:, :-1], y[:, 1:], x[:, 1:]
+    parts = [ylag[:, :, None]]
+    if dynamic == "spacetime":
+        parts.append(np.einsum("ij,jt->it", w, ylag)[:, :, None])
+    parts.append(x1)
+    lagged = list(range(x.shape[2])) if lagged is None else list(lagged)
+    if model == "sdm":
+        parts.append(np.einsum("ij,jtk->itk", w, x1[:, :, lagged]))
+    z = np.concatenate(parts, axis=2)
+    k = z.shape[2]
+    if lee_yu and effects == "twoway":
+        fn = complement_basis(n)
+        y1, z, ws = fn.T @ y1, np.einsum("ni,ntk->itk", fn, z), fn.T @ w @ fn
+        d = dummies(n - 1, t - 1, "entity")
+    else:
+        ws, d = w, dummies(n, t - 1, effects)
+    m = ws.shape[0]
+    yv, zv = y1.ravel(), z.reshape(m * (t - 1), k)
+    zd = np.column_stack([zv, d])
+    wb = np.kron(ws, np.eye(t - 1))
+    fit = dense_ml(yv, zd, wb, "lag")
+    q = zd.shape[1]
+    keep = list(range(k)) + [q, q + 1]
+    theta = np.r_[fit["coef"][:k], fit["spatial"], fit["sigma2"]]
+    out = {"ml": theta, "ml_se": np.sqrt(np.diag(fit["cov"]))[keep], "loglik": fit["loglik"]}
+    params, se = theta, out["ml_se"]
+    tau = theta[0]
+    eta = theta[1] if dynamic == "spacetime" else 0.0
+    if correct:
+        rho, s2 = theta[k], theta[k + 1]
+        eye = np.eye(m)
+        s_inv = np.linalg.inv(eye - rho * ws)
+        a_mat = s_inv @ (tau * eye + eta * ws)
+        mm = np.linalg.inv(eye - a_mat) @ s_inv
+        g = ws @ s_inv
+        a = np.zeros(k + 2)
+        a[0] = np.trace(mm)
+        if dynamic == "spacetime":
+            a[1] = np.trace(ws @ mm)
+        a[k] = tau * np.trace(g @ mm) + eta * np.trace(g @ ws @ mm) + np.trace(g)
+        a[k + 1] = m / (2.0 * s2)
+        params = theta + fit["cov"][np.ix_(keep, keep)] @ a
+        coef_x, rho_c, s2_c = params[:k], params[k], params[k + 1]
+        resid = yv - rho_c * wb @ yv - zv @ coef_x
+        coef_d = np.linalg.lstsq(d, resid, rcond=None)[0]
+        cov = lag_covariance(zd, wb, np.r_[coef_x, coef_d], rho_c, s2_c)
+        se = np.sqrt(np.diag(cov))[keep]
+        tau = params[0]
+        eta = params[1] if dynamic == "spacetime" else 0.0
+    out.update(params=params, se=se)
+    rho = params[k]
+    eye = np.eye(n)
+    out["radius"] = np.abs(np.linalg.eigvals(np.linalg.inv(eye - rho * w) @ (tau * eye + eta * w))).max()
+    kx = x.shape[2]
+    start = 2 if dynamic == "spacetime" else 1
+    beta = params[start : start + kx]
+    dur = np.zeros(kx)
+    if model == "sdm":
+        dur[lagged] = params[start + kx : start + kx + len(lagged)]
+    short, long = np.zeros((kx, 3)), np.zeros((kx, 3))
+    for r in range(kx):
+        for table, inv in ((short, np.linalg.inv(eye - rho * w)),
+                           (long, np.linalg.inv((1 - tau) * eye - (rho + eta) * w))):
+            sr = inv @ (beta[r] * eye + dur[r] * w)
+            table[r] = [np.trace(sr) / n, (sr.sum() - np.trace(sr)) / n, sr.sum() / n]
+    out.update(short=short, long=long)
+    return out

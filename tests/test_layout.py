@@ -35,6 +35,7 @@ LAYERS = {
     "vagg.report": 7,
     "vagg.config": 8,
     "vagg.optional": 8.5,
+    "vagg.study_area": 8.5,
     "vagg.pipeline": 9,
     "vagg.cli": 10,
     "vagg": 11,

@@ -17,7 +17,7 @@ import pytest
 import vagg
 from vagg.optional import run_optional
 from vagg.report.optional import did_summary
-from vagg.pipeline import _Stages, _weights, build_variables, demo_config, plan_run, prepare_panel
+from vagg.pipeline import _Stages, build_variables, demo_config, plan_run, prepare_panel
 from vagg.simulate.demo import PILOT_EFFECTS, PILOT_WAVES
 
 
@@ -26,7 +26,7 @@ def optional_run():
     config = demo_config()
     panel, plan, _ = prepare_panel(config)
     panel, _ = build_variables(panel, config, plan)
-    out, notes = run_optional(panel, config, plan, _Stages(False), _weights(config["model"]["weights"], panel))
+    out, notes = run_optional(panel, config, plan, _Stages(False), next(iter(plan["matrices"].values())))
     return config, out, notes
 
 
@@ -126,5 +126,6 @@ def test_quantile_and_dynamic_stages_run_on_the_configured_grid(optional_run):
     assert sorted(process["quantile"].unique()) == config["quantile"]["quantiles"]
     assert set(process["regressor"]) == {"va_index", *config["model"]["controls"]}
     dyn = out["dynamic"]["fit"]
-    assert {"tau", "eta", "rho"} <= set(dyn.params.index)
-    assert np.isfinite(dyn.params.to_numpy()).all()
+    assert {"L_synergy", "W_L_synergy", "rho"} <= set(dyn.params.index)
+    assert dyn.spectral_radius < 1 and np.isfinite(dyn.params.to_numpy()).all()
+    assert set(out["dynamic"]["effects"]) == {"short", "long"}

@@ -101,12 +101,15 @@ def test_robustness_variants_are_selected_by_name():
         select_variants(variants, ["placebos"])
 
 
-def _study(tmp_path, panel, **sections):
-    """A config next to ``panel`` (written as csv) with small draw counts and the given overrides."""
+def _study(tmp_path, panel, optional=False, **sections):
+    """A config next to ``panel`` (written as csv) with small draw counts and the given overrides; the optional
+    stages (threshold, quantile, dynamic, DID, moderation: the demo's planted designs) only when asked."""
     from vagg.config import starter_config_text
 
     panel.to_csv(tmp_path / "panel.csv")
     text = starter_config_text().replace('system = "indicators.toml"', 'system = "default"')
+    if not optional:
+        text = text[:text.index("# Optional stages")]
     for old, new in (("bootstrap_draws = 1000", "bootstrap_draws = 19"), ("impact_draws = 1000", "impact_draws = 19"),
                      ("placebo_draws = 500", "placebo_draws = 19"), ('"docx", "xlsx"', '"md"'),
                      *sections.items()):

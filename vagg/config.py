@@ -58,7 +58,20 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "effects": ((str,), "twoway"),
         "cov": ((str,), "clustered"),
         "mediators": ((list,), []),
-        "weights": ((str,), "queen"),
+    },
+    "weights": {
+        "source": ((str,), "auto"),
+        "id": ((str,), OPTIONAL),
+        "kind": ((str,), "queen"),
+        "standardise": ((str,), "row"),
+        "k": ((int,), OPTIONAL),
+        "power": ((float, int), OPTIONAL),
+        "cutoff": ((float, int), OPTIONAL),
+        "islands": ((str,), OPTIONAL),
+        "metric": ((str,), OPTIONAL),
+        "gdp": ((str,), OPTIONAL),
+        "points": ((str,), OPTIONAL),
+        "alternatives": ((dict,), {}),
     },
     "robustness": {
         "variants": ((list,), []),
@@ -125,7 +138,11 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("outcome", "measure"): ("coupling_coordination", "coupling_degree", "coordination_index"),
     ("model", "effects"): ("none", "entity", "time", "twoway"),
     ("model", "cov"): ("unadjusted", "robust", "clustered", "driscoll-kraay"),
-    ("model", "weights"): ("queen", "rook", "distance", "knn", "economic"),
+    ("weights", "kind"): ("queen", "rook", "distance", "band", "knn", "economic", "economic-distance",
+                          "economic-asymmetric"),
+    ("weights", "standardise"): ("row", "spectral", "none"),
+    ("weights", "islands"): ("raise", "keep", "nearest"),
+    ("weights", "metric"): ("great-circle", "projected"),
     ("output", "city_names"): ("en", "zh"),
     ("output", "precision"): ("auto", "scientific", "rescale"),
     ("threshold", "n_thresholds"): (1, 2, 3),
@@ -145,6 +162,7 @@ MINIMUM: dict[tuple[str, str], int] = {
     ("run", "impact_draws"): 1,
     ("robustness", "placebo_draws"): 1,
     ("data", "header_row"): 0,
+    ("weights", "k"): 1,
     ("threshold", "draws"): 0,
     ("threshold", "grid"): 10,
     ("did", "leads"): 1,
@@ -207,6 +225,28 @@ def _check_optional(config: dict[str, Any]) -> None:
         bad = [m for m in d["methods"] if m not in known]
         if bad:
             raise SpecificationError(f"config key did.methods: unknown method {bad[0]!r}; use {', '.join(known)}")
+
+
+def _check_weights(weights: dict[str, Any], base: Path | None) -> None:
+    """Each ``[weights.alternatives.NAME]`` is checked like ``[weights]``; file sources and points resolved."""
+    keys = {k: v for k, v in SCHEMA["weights"].items() if k != "alternatives"}
+    for name, spec in weights["alternatives"].items():
+        if not isinstance(spec, dict):
+            raise SpecificationError(f"config key weights.alternatives.{name} must be a table of weights keys")
+        for key, value in spec.items():
+            if key not in keys:
+                raise _unknown(key, list(keys), f"weights.alternatives.{name}.")
+            _check_value("weights", key, value, keys[key][0])
+    for spec in (weights, *weights["alternatives"].values()):
+        for key in ("source", "points"):
+            value = spec.get(key)
+            if value is None or key == "source" and (value == "auto" or value in ("guangdong", "china-prefecture",
+                                                                                  "china-county")):
+                continue
+            path = _resolve(value, base)
+            if not path.is_file():
+                raise SpecificationError(f"config key weights.{key}: file not found: {path}")
+            spec[key] = str(path)
 
 
 def _resolve(value: str, base: Path | None) -> Path:
@@ -283,6 +323,7 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
         if not system_path.is_file():
             raise SpecificationError(f"config key index.system: indicator-system file not found: {system_path}")
         config["index"]["system"] = str(system_path)
+    _check_weights(config["weights"], base)
     did = config["did"]
     if did is not None and did["adoption"].lower().endswith((".csv", ".xlsx")):
         adoption = _resolve(did["adoption"], base)

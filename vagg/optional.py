@@ -10,7 +10,7 @@ Each stage runs when its section is in the config, and reads only its own keys
   regressions at ``quantiles`` (:class:`vagg.models.PanelQuantile`);
 - ``[dynamic]``: the dynamic spatial Durbin model (Yu, de Jong and Lee 2008)
   with y_{t-1} (``kind = "time"``) or also W y_{t-1} (``"spacetime"``), with
-  short- and long-run effects (:class:`vagg.models.DynamicSpatialPanel`);
+  short- and long-run effects (:class:`vagg.models.SpatialPanel` with ``dynamic=``);
 - ``[did]``: a staggered policy given by ``adoption`` (a column holding each
   city's adoption year, 0 or empty for never treated, or a CSV file of city and
   year): the TWFE event study, heterogeneity-robust event studies
@@ -122,12 +122,13 @@ def run_optional(panel: pd.DataFrame, config: dict[str, Any], plan: dict[str, An
         if w is None:
             notes.append("dynamic spatial Durbin model not run: no weights matrix for the panel's cities")
         else:
-            model = models.DynamicSpatialPanel.from_formula(f"{c['outcome'] or y} ~ {_controls_rhs(x, controls)}",
-                                                            panel, w, dynamic=c["kind"], effects=c["effects"])
+            model = models.SpatialPanel.from_formula(f"{c['outcome'] or y} ~ {_controls_rhs(x, controls)}",
+                                                     panel, w=w, model="sdm", dynamic=c["kind"],
+                                                     effects=c["effects"])
 
             def dynamic() -> dict[str, Any]:
                 fit = model.fit()
-                return {"fit": fit, "impacts": fit.impacts(draws=config["run"]["impact_draws"], seed=seed)}
+                return {"fit": fit, "effects": fit.effects_tables(draws=config["run"]["impact_draws"], seed=seed)}
 
             out["dynamic"] = stages.run("dynamic spatial Durbin", dynamic)
 

@@ -22,6 +22,7 @@ import pandas as pd
 from vagg._errors import DataError, SpecificationError
 from vagg.config import validate_config
 from vagg.optional import named_columns, run_optional
+from vagg.study_area import build_weights, has_boundaries, panel_ids, resolve_source
 
 _VERSIONED = ("vagg", "numpy", "scipy", "pandas", "statsmodels", "linearmodels", "libpysal", "spreg", "esda")
 
@@ -88,29 +89,6 @@ INSTRUMENT_INPUTS = ("post_offices_1984_per10k", "internet_users_national")
 #: centralities that :func:`vagg.mechanisms.network_mediators` adds per channel (mediator candidates)
 NETWORK_MEASURES = ("out_strength", "in_strength", "out_degree", "in_degree", "betweenness", "closeness",
                     "eigenvector", "coreness", "density")
-
-
-def _weights(kind: str, panel: pd.DataFrame):
-    """The config's Guangdong weights, restricted (and row-standardised again) to the panel's cities."""
-    from libpysal.weights import w_subset
-
-    from vagg import weights
-
-    if kind == "economic":
-        w = weights.economic_distance(weights_coords(), panel["gdp_per_capita"])
-    else:
-        w = weights.guangdong(kind)
-    ids = [str(e) for e in panel.index.get_level_values(0).unique()]
-    if sorted(map(str, w.id_order)) != sorted(ids):
-        w = w_subset(w, ids, silence_warnings=True)
-        w.transform = "r"
-    return w
-
-
-def weights_coords() -> pd.DataFrame:
-    from vagg.data import load_guangdong
-
-    return load_guangdong()[["lon", "lat"]]
 
 
 def _did_you_mean(name: str, columns: list[str]) -> str:
@@ -186,12 +164,20 @@ def plan_run(panel: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
         skipped.append("construction outcomes (construction index, VA-construction coordination, co-agglomeration)"
                        ": the data lack " + ", ".join(c for c in construction if c not in present)
                        if plan["build_index"] else "construction outcomes: built only with the built index")
-    geo_ids = set(load_guangdong().index.astype(str))
     ids = {str(e) for e in panel.index.get_level_values(0).unique()}
-    plan["geography"] = ids <= geo_ids
-    if not plan["geography"]:
-        skipped.append("maps, Moran's I, LISA, flow networks and the spatial Durbin model: the bundled geography "
-                       f"(Guangdong) lacks the cities {', '.join(sorted(ids - geo_ids)[:10])}")
+    try:
+        plan["source"] = resolve_source(str(config["weights"]["source"]), panel_ids(panel))
+    except DataError as exc:  # only "auto" raises: the user named no source, so the spatial stages are skipped
+        plan["source"] = None
+        skipped.append(f"maps, Moran's I, LISA, flow networks and the spatial Durbin model: {exc}")
+    plan["geography"] = plan["source"] is not None and has_boundaries(plan["source"])
+    if plan["source"] is not None and not plan["geography"]:
+        skipped.append(f"maps and flow networks: the weights come from a matrix file ({plan['source']}), which "
+                       "has no boundaries")
+    if config["weights"]["kind"].startswith("economic") and plan["source"] is not None:
+        gdp = config["weights"]["gdp"] or "gdp_per_capita"
+        need("weights.gdp", gdp)
+        used.append(gdp)
     plan["flows"] = plan["geography"] and present.issuperset(FLOW_INPUTS)
     if plan["flows"]:
         used += list(FLOW_INPUTS)
@@ -294,7 +280,7 @@ def build_variables(panel: pd.DataFrame, config: dict[str, Any],
         panel["innovation_intensity"] = np.log(panel["invention_patents"] / panel["population"])
         panel["financial_depth"] = np.log((panel["deposits"] + panel["loans"]) / panel["gdp"])
     if plan["flows"]:
-        mediators = network_mediators(panel)
+        mediators = network_mediators(panel, coords=plan["area"][["lon", "lat"]] if "area" in plan else None)
         for column in mediators.columns:
             panel[column] = mediators[column]
     return panel, built
@@ -347,10 +333,11 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
     group = plan["group"]
     panel, built = stages.run("index, outcomes and mediators", build_variables, panel, config, plan)
     res: dict[str, Any] = {"panel": panel, "built": built, "x": x, "y": y, "controls": controls,
-                           "mediators": mediators, "group": group, "gdf": _geography(panel, plan["geography"]),
+                           "mediators": mediators, "group": group, "gdf": plan.get("area"),
                            "skipped": list(plan["skipped"]), "notes": [], "geography": plan["geography"]}
     outcomes = [y] + (["construction_index"] if plan["construction"] else [])
-    w = _weights(config["model"]["weights"], panel) if plan["geography"] and plan.get("balanced", True) else None
+    matrices = plan.get("matrices") or {}
+    w = next(iter(matrices.values())) if matrices and plan.get("balanced", True) else None
     years = sorted(panel.index.get_level_values(1).unique())
     shown_years = table1_years(years, config["output"].get("table1_years", []))
     res["shown_years"] = shown_years
@@ -375,7 +362,8 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
     res["evolution"] = stages.run("evolution", describe)
     last = years[-1]
     if plan["flows"]:
-        res["flows"] = {name: flow_networks(panel.xs(last, level=1, drop_level=False), mass)[last]
+        res["flows"] = {name: flow_networks(panel.xs(last, level=1, drop_level=False), mass,
+                                            coords=plan["area"][["lon", "lat"]])[last]
                         for name, mass in (("innovation", "invention_patents"), ("finance", ["deposits", "loans"]))}
     rhs = " + ".join([x] + controls)
 
@@ -403,11 +391,22 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
         res["mediation"] = stages.run("mediation", mediation)
 
     def spatial() -> dict[str, Any]:
-        fits = [models.SpatialPanel.from_formula(f"{outcome} ~ {rhs}", panel, w=w, model="sdm",
-                                                 effects=effects).fit()
-                for outcome in outcomes]
+        # the main outcome under every matrix (one column each), the other outcomes under the main matrix
+        runs = [(y, name) for name in matrices] + [(outcome, next(iter(matrices))) for outcome in outcomes[1:]]
+        fits, names = [], []
+        for outcome, name in runs:
+            matrix = matrices[name]
+            # Lee-Yu's transformation with time effects needs rows summing to one; the direct approach otherwise
+            rows_one = bool(np.allclose(np.asarray(matrix.sparse.sum(axis=1)).ravel(), 1.0))
+            lee_yu = None if rows_one or effects in ("none", "entity") else False
+            fits.append(models.SpatialPanel.from_formula(f"{outcome} ~ {rhs}", panel, w=matrix, model="sdm",
+                                                         effects=effects, lee_yu=lee_yu).fit())
+            names.append(f"W: {name}")
         impacts = [fit.impacts(draws=config["run"]["impact_draws"], seed=seed) for fit in fits]
-        return {"fits": fits, "impacts": impacts}
+        from vagg.weights import describe
+
+        return {"fits": fits, "impacts": impacts, "names": names,
+                "matrices": {name: describe(m) for name, m in matrices.items()}}
 
     if w is not None:
         res["spatial"] = stages.run("spatial Durbin", spatial)
@@ -477,8 +476,6 @@ def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any],
     panel = _read(config)
     plan = plan_run(panel, config)
     plan["names"] = _names(panel, plan["name"])
-    if config["model"]["weights"] == "economic" and "gdp_per_capita" not in panel.columns:
-        raise SpecificationError("config key model.weights = 'economic' needs a gdp_per_capita column")
     data = config["data"]
     numeric = [c for c in plan["used"] if pd.api.types.is_numeric_dtype(panel[c])]
     text = [c for c in plan["used"] if c not in numeric]
@@ -496,6 +493,8 @@ def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any],
         plan["skipped"].append(f"Moran's I, LISA, the placebo test and the spatial Durbin model: they need a "
                                f"balanced panel and missing = {data['missing']!r} leaves gaps ({shown}); "
                                f"{BALANCE_HINT}")
+    if plan["source"] is not None:
+        plan["area"], plan["matrices"] = build_weights(config, panel, plan["source"])
     return panel, plan, report
 
 
@@ -562,15 +561,6 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         folder.commit()
     return manifest
-
-
-def _geography(panel: pd.DataFrame, known: bool):
-    """The bundled boundaries of the panel's cities (all of them when the cities are not Guangdong's)."""
-    from vagg.data import load_guangdong
-
-    gdf = load_guangdong()
-    ids = [str(e) for e in panel.index.get_level_values(0).unique()]
-    return gdf.loc[[i for i in gdf.index if i in ids]] if known else gdf
 
 
 def _samples(results: dict[str, Any]) -> dict[str, list[int]]:

@@ -53,8 +53,6 @@ _EXPORTS: dict[str, str] = {
     "PanelThresholdResults": "vagg.models.threshold",
     "PanelQuantile": "vagg.models.quantile",
     "PanelQuantileResults": "vagg.models.quantile",
-    "DynamicSpatialPanel": "vagg.models.dynamic_spatial",
-    "DynamicSpatialPanelResults": "vagg.models.dynamic_spatial",
 }
 
 __all__ = sorted(_EXPORTS)

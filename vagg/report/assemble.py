@@ -108,7 +108,7 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
     user = labels_with_defaults(labels)
     L = {n: label(n, user) for n in sorted({*map(str, panel.columns), *user})}  # W_x shows under x's label
     geography = res.get("geography", True)
-    w = _Writer(output, L, precision, F.city_names(gdf, city_language) if geography else None)
+    w = _Writer(output, L, precision, F.city_names(gdf, city_language) if geography and gdf is not None else None)
     report = Report(title="Virtual agglomeration and regional industrial synergy", simulated=simulated,
                     intro=f"{panel.index.get_level_values(0).nunique()} cities, "
                           f"{panel.index.get_level_values(1).nunique()} years, {len(panel)} city-years.")
@@ -149,6 +149,7 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
                        reading=index_reading))
 
     _evolution(res, w, report, years)
+
     if "flows" in res:
         units = {"innovation": "gravity flow of invention patents", "finance": "gravity flow of deposits and loans"}
         net_figs = [(w.figure(F.network_map(gdf, flows, title=f"{name.capitalize()} flows, {years[-1]}",
@@ -205,8 +206,9 @@ def _evolution(res: dict[str, Any], w: _Writer, report: Report, years: list[int]
                         "Moran's I"))
         lisa = evo["lisa"]
         lisa_last = lisa.xs(years[-1], level=1) if isinstance(lisa.index, pd.MultiIndex) else lisa
-        figures.append((w.figure(F.category_map(gdf, lisa_last["cluster"], title=f"LISA clusters, {years[-1]}",
-                                                names=w.cities), "lisa"), "LISA clusters"))
+        if gdf is not None:  # a matrix-file source gives weights but no boundaries
+            figures.append((w.figure(F.category_map(gdf, lisa_last["cluster"], title=f"LISA clusters, {years[-1]}",
+                                                    names=w.cities), "lisa"), "LISA clusters"))
     density = evo["density"].pivot(index="x", columns="year", values="density")
     figures.append((w.figure(F.ridge_densities(density, xlabel=L.get(x, x)), "kernel_density"),
                     "Kernel densities by year"))

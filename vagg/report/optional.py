@@ -69,25 +69,23 @@ def _quantile(res: dict[str, Any], w: Any, report: Report) -> None:
                                "quantile."))
 
 
-def _horizon(impacts: pd.DataFrame, horizon: str) -> pd.DataFrame:
-    table = impacts[[c for c in impacts.columns if c.startswith(horizon)]].copy()
-    table.columns = [c[len(horizon) + 1:] for c in table.columns]
-    return table
-
-
 def _dynamic(res: dict[str, Any], w: Any, report: Report) -> None:
     dyn, x = res["dynamic"], res["x"]
-    short, long = _horizon(dyn["impacts"], "short"), _horizon(dyn["impacts"], "long")
-    table = w.regression([dyn["fit"]], "dynamic_sdm", effects=[short],
-                         title="Dynamic spatial Durbin model (bias-corrected QML, Yu, de Jong and Lee 2008): "
-                               "short-run effects")
+    short, long = dyn["effects"]["short"], dyn["effects"]["long"]
+    fit = dyn["fit"]
+    outcome = _label(w, fit.spec.dependent_name)
+    lags = fit.spec.regressor_names()[: 2 if fit.spec.dynamic == "spacetime" else 1]
+    wl = dataclasses.replace(w, labels={**w.labels, **dict(zip(lags, (f"{outcome} (t-1)", f"W {outcome} (t-1)")))})
+    table = wl.regression([dyn["fit"]], "dynamic_sdm", effects=[short],
+                          title="Dynamic spatial Durbin model (bias-corrected QML, Yu, de Jong and Lee 2008): "
+                                "short-run effects")
     long_t = w.table(long[["direct", "direct_se", "indirect", "indirect_se", "total", "total_se"]],
                      "dynamic_sdm_long_run", 4, "Dynamic spatial Durbin model: long-run effects (simulated se)")
-    p = dyn["fit"].params
     report.add(Section("Dynamic spatial Durbin model", tables=[table, long_t],
-                       reading=f"Persistence tau = {p['tau']:.3f}, rho = {p['rho']:.3f}; the long-run total effect "
-                               f"of {_label(w, x)} is {long.loc[x, 'total']:.4g} (se {long.loc[x, 'total_se']:.4g}) "
-                               f"against {short.loc[x, 'total']:.4g} in the short run."))
+                       reading=f"Persistence tau = {fit.tau:.3f}, rho = {fit.params['rho']:.3f}; the long-run total "
+                               f"effect of {_label(w, x)} is {long.loc[x, 'total']:.4g} "
+                               f"(se {long.loc[x, 'total_se']:.4g}) against {short.loc[x, 'total']:.4g} in the "
+                               "short run."))
 
 
 def _did(res: dict[str, Any], w: Any, report: Report) -> None:

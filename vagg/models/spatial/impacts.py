@@ -15,12 +15,15 @@ s0 = s1 = 1/(1 - rho).  SAR is the case t = 0; SEM, SDEM and SLX the case
 rho = 0 (direct = b, indirect = t).
 
 ``method="exact"`` uses the eigenvalues of W:
-m0 = mean 1/(1 - rho lambda_i), m1 = mean lambda_i/(1 - rho lambda_i).
+m0 = mean 1/(1 - rho lambda_i), m1 = mean lambda_i/(1 - rho lambda_i), and
+for a W that is not row-standardised its eigenvectors too (W = V diag(lambda) V^{-1}):
+s0 = sum_i c_i/(1 - rho lambda_i)/N, s1 = sum_i c_i lambda_i/(1 - rho lambda_i)/N,
+c_i = (1'V)_i (V^{-1} 1)_i.
 ``method="traces"`` uses the series m0 = sum_k rho^k tr(W^k)/N,
 m1 = sum_k rho^k tr(W^{k+1})/N with tr(W) and tr(W^2) exact and higher
 traces estimated by Monte Carlo (Barry and Pace 1999, Linear Algebra Appl.
 289:41-54), truncated where |rho|^k r^k < 1e-10.  s0, s1 for a W that is not
-row-standardised use the exact moments 1'W^k 1 / N in the same series.
+row-standardised (traces path) use the exact moments 1'W^k 1 / N in the same series.
 
 Standard errors are simulated (LeSage and Pace 2009, sec. 2.7.1): parameter
 vectors are drawn from N(estimate, inverse information) and the effects
@@ -33,7 +36,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats as st
 
-from vagg.models.spatial.logdet import SpatialOperator, eigenvalues
+from vagg.models.spatial.logdet import SpatialOperator, _fingerprint, eigenvalues
 
 #: Monte Carlo probes for tr(W^k), k >= 3, on the trace path
 POWER_PROBES = 50
@@ -74,6 +77,27 @@ def _power_moments(op: SpatialOperator, order: int) -> tuple[np.ndarray, np.ndar
     return traces, sums
 
 
+_SUM_CACHE: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _eigen_sums(op: SpatialOperator) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues lambda and weights c_i = (1'V)_i (V^{-1} 1)_i with 1'f(W)1 = sum_i c_i f(lambda_i)."""
+    key = _fingerprint(op.w)
+    if key not in _SUM_CACHE:
+        if len(_SUM_CACHE) >= 16:
+            _SUM_CACHE.pop(next(iter(_SUM_CACHE)))
+        dense = op.w.toarray()
+        ones = np.ones(op.n)
+        if np.allclose(dense, dense.T):
+            lam, vecs = np.linalg.eigh(dense)
+            weights = (ones @ vecs) ** 2
+        else:
+            lam, vecs = np.linalg.eig(dense)
+            weights = (ones @ vecs) * np.linalg.solve(vecs, ones)
+        _SUM_CACHE[key] = (np.asarray(lam, dtype=complex), np.asarray(weights, dtype=complex))
+    return _SUM_CACHE[key]
+
+
 def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, np.ndarray]:
     """m0, m1, s0, s1 of the module docstring for a vector of rho values."""
     rho = np.asarray(rho, dtype=float)
@@ -85,6 +109,12 @@ def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, 
         out["m0"] = inv.mean(axis=1).real
         out["m1"] = (inv * lam[None, :]).mean(axis=1).real
         method = "exact"
+        if need_sums:
+            lam, weights = _eigen_sums(op)
+            inv = weights[None, :] / (1.0 - rho[:, None] * lam[None, :])
+            out["s0"] = inv.sum(axis=1).real / op.n
+            out["s1"] = (inv * lam[None, :]).sum(axis=1).real / op.n
+            need_sums = False
     if method != "exact" or need_sums:
         radius = 1.0 if op.row_standardised else 1.0 / op.bounds[1]
         order = _series_order(rho, radius)
@@ -96,7 +126,7 @@ def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, 
         if need_sums:
             out["s0"] = powers @ sums[: order + 1]
             out["s1"] = powers @ sums[1 : order + 2]
-    if not need_sums:
+    if op.row_standardised:
         out["s0"] = out["s1"] = 1.0 / (1.0 - rho)
     return out
 
@@ -144,15 +174,28 @@ def impact_table(
     k = len(names)
     centre = np.concatenate([beta, theta, [rho]])
     point = effects(beta[None, :], theta[None, :], multipliers(op, np.array([rho]), method))
-    columns = {key: point[key][0] for key in ("direct", "indirect", "total")}
+    sim = None
     if draws > 0:
-        rng = np.random.default_rng(seed)
-        vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
-        root = vecs * np.sqrt(np.clip(vals, 0.0, None))[None, :]
-        sample = centre[None, :] + rng.standard_normal((draws, centre.size)) @ root.T
+        sample = draw_parameters(centre, cov, draws, seed)
         low, high = op.bounds
         sample[:, -1] = np.clip(sample[:, -1], low + 1e-6, high - 1e-6)
         sim = effects(sample[:, :k], sample[:, k : 2 * k], multipliers(op, sample[:, -1], method))
+    return impact_frame(names, point, sim)
+
+
+def draw_parameters(centre: np.ndarray, cov: np.ndarray, draws: int, seed: int) -> np.ndarray:
+    """``draws`` x p parameter vectors from N(centre, cov) (cov may be singular: zero rows stay fixed)."""
+    rng = np.random.default_rng(seed)
+    vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))[None, :]
+    return centre[None, :] + rng.standard_normal((draws, centre.size)) @ root.T
+
+
+def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, np.ndarray] | None) -> pd.DataFrame:
+    """The effects table: point effects (1 x k each) and, from simulated effects (D x k), their
+    standard deviation ``_se``, ``_z``, two-sided normal ``_p`` and 2.5/97.5 percentiles ``_lo``/``_hi``."""
+    columns = {key: point[key][0] for key in ("direct", "indirect", "total")}
+    if sim is not None:
         for key in ("direct", "indirect", "total"):
             se = sim[key].std(axis=0, ddof=1)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -193,6 +193,18 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     beta = b0 - rho * b1
     resid = e0 - rho * e1
     sigma2 = float(resid @ resid) / d.n_eff
+    return {
+        "beta": beta, "spatial": rho, "sigma2": sigma2, "resid": resid,
+        "loglik": _loglik(sigma2, d.n_eff, d.jacobian(op, rho)),
+        "cov": np.linalg.inv(lag_information(d, op, rho, resid, sigma2)), "fitted": y - resid,
+    }
+
+
+def lag_information(d: Design, op: SpatialOperator, rho: float, resid: np.ndarray, sigma2: float) -> np.ndarray:
+    """Information matrix of the lag model in the order (beta, rho, sigma2) (see :func:`fit_lag`).
+
+    ``resid`` = Q y - rho Q W y - Q X b (length NT) at the point of evaluation.
+    """
     tr = _star_traces(op, rho, d.unit_root)
     solve = op.factor(rho)
     gxb = (d.wy - within(lag(op.w, solve(resid.reshape(d.shape))), d.effects)).ravel()  # Q G eta = Q(W y - G e)
@@ -203,11 +215,7 @@ def fit_lag(d: Design, op: SpatialOperator) -> dict[str, object]:
     info[k, k] = gxb @ gxb / sigma2 + d.t_eff * (tr["trG2"] + tr["trGtG"])
     info[k, k + 1] = info[k + 1, k] = d.t_eff * tr["trG"] / sigma2
     info[k + 1, k + 1] = d.n_eff / (2.0 * sigma2**2)
-    return {
-        "beta": beta, "spatial": rho, "sigma2": sigma2, "resid": resid,
-        "loglik": _loglik(sigma2, d.n_eff, d.jacobian(op, rho)),
-        "cov": np.linalg.inv(info), "fitted": y - resid,
-    }
+    return info
 
 
 def _time_partial(d: Design, op: SpatialOperator) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

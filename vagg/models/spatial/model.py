@@ -14,6 +14,8 @@ with entity, time, two-way or no fixed effects (the exact maximum likelihood
 with explicit dummies, computed without forming them; see
 :mod:`vagg.models.spatial.likelihood` for what is exact for each model and
 for the Lee-Yu correction) and X_D the regressors listed in ``durbin`` (all by default).
+``dynamic="time"`` or ``"spacetime"`` adds y_{t-1} (and W y_{t-1}) to a SAR
+or SDM with entity or two-way effects (:mod:`vagg.models.spatial.dynamic`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_panel_index, validate_panel
 from vagg.models._within import absorbed_columns, collinear_columns
+from vagg.models.spatial import dynamic as dyn
 from vagg.models.spatial import likelihood as ml
 from vagg.models.spatial.logdet import SpatialOperator
 from vagg.weights import to_sparse
@@ -102,6 +105,16 @@ class SpatialPanel:
         Keep units without neighbours (their W rows stay zero).
     logdet
         ``"auto"``, ``"eigen"`` or ``"lu"`` (see :mod:`~vagg.models.spatial.logdet`).
+    dynamic
+        ``None`` (static), ``"time"`` (adds y_{t-1}, parameter ``L_y``) or
+        ``"spacetime"`` (also W y_{t-1}, ``W_L_y``): the dynamic SAR / SDM of
+        Yu, de Jong and Lee (2008), estimated conditional on the first period
+        with entity or two-way effects.  Entity effects are concentrated out
+        directly; ``lee_yu`` then applies to the time effects only (default
+        True with two-way effects).  See :mod:`~vagg.models.spatial.dynamic`.
+    bias_correction
+        Dynamic models: apply the Yu-de Jong-Lee correction of the O(1/T) bias
+        (default True; with two-way effects it needs ``lee_yu=True``).
 
     Raises
     ------
@@ -125,6 +138,8 @@ class SpatialPanel:
         durbin: Sequence[str] | None = None,
         allow_islands: bool = False,
         logdet: str = "auto",
+        dynamic: str | None = None,
+        bias_correction: bool = True,
     ) -> None:
         if model not in MODELS:
             raise SpecificationError(f"unknown model {model!r}; use one of {MODELS}")
@@ -133,6 +148,8 @@ class SpatialPanel:
         if effects == "random" and (model != "sar" or lee_yu):
             raise SpecificationError("random effects are available for the SAR model without the Lee-Yu correction")
         self.model, self.effects = model, effects
+        self.dynamic, self.bias_correction = dynamic, bool(bias_correction) and dynamic is not None
+        self._check_dynamic(lee_yu)
         self.lee_yu = (effects == "twoway") if lee_yu is None else bool(lee_yu)
         self.dependent_name = str(dependent.name or "y")
         exog = pd.DataFrame(exog).copy()
@@ -148,6 +165,12 @@ class SpatialPanel:
         n, t = len(self.entities), len(self.periods)
         if t < 2 and effects in ("entity", "twoway"):
             raise DataError(f"entity effects need at least two periods; the panel has {self.periods}")
+        if dynamic and t < 3:
+            raise DataError(f"a dynamic model needs at least three periods (the first is conditioned on); "
+                            f"the panel has {self.periods}")
+        if dynamic and set(dyn.lag_names(self.dependent_name, dynamic)) & set(self.exog_names):
+            raise SpecificationError(f"regressor names {dyn.lag_names(self.dependent_name, dynamic)} are reserved "
+                                     "for the lags of the dependent variable in a dynamic model; rename them")
         self.w = to_sparse(w, self.entities)
         self._check_islands(allow_islands)
         self.durbin = self._durbin_list(durbin)
@@ -162,6 +185,22 @@ class SpatialPanel:
         self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
         self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
         self.index = frame.index
+
+    def _check_dynamic(self, lee_yu: bool | None) -> None:
+        if self.dynamic is None:
+            return
+        if self.dynamic not in dyn.DYNAMIC:
+            raise SpecificationError(f"unknown dynamic {self.dynamic!r}; use None, 'time' or 'spacetime'")
+        if self.model not in _LAG_MODELS:
+            raise SpecificationError(f"dynamic models are spatial lag models (sar, sdm), not {self.model!r}")
+        if self.effects not in ("entity", "twoway"):
+            raise SpecificationError(f"dynamic models take entity or two-way fixed effects, not {self.effects!r}")
+        if self.bias_correction and self.effects == "twoway" and lee_yu is False:
+            raise SpecificationError(
+                "the bias correction of a dynamic model with two-way effects removes the time effects by the "
+                "Lee-Yu transformation (Lee and Yu 2010); pass lee_yu=True (row-standardised W), or "
+                "bias_correction=False for the uncorrected maximum likelihood with explicit time dummies"
+            )
 
     # ------------------------------------------------------------- building
     @classmethod
@@ -203,9 +242,29 @@ class SpatialPanel:
         return self.effects in ("none", "random")
 
     def regressor_names(self, durbin: Sequence[str] | None = None) -> list[str]:
-        """Names of the columns of X~: constant, regressors, W_ lags."""
+        """Names of the columns of X~: constant, dynamic lags, regressors, W_ lags."""
         durbin = self.durbin if durbin is None else list(durbin)
-        return (["const"] if self.has_constant else []) + self.exog_names + [f"W_{c}" for c in durbin]
+        lags = dyn.lag_names(self.dependent_name, self.dynamic) if self.dynamic else []
+        return (["const"] if self.has_constant else []) + lags + self.exog_names + [f"W_{c}" for c in durbin]
+
+    @property
+    def estimation_periods(self) -> list[object]:
+        """The periods the likelihood uses (all but the first in a dynamic model)."""
+        return self.periods[1:] if self.dynamic else self.periods
+
+    @property
+    def estimation_index(self) -> pd.MultiIndex:
+        """The (entity, time) index of the observations the likelihood uses."""
+        if not self.dynamic:
+            return self.index
+        return self.index[self.index.get_level_values(1) != self.periods[0]]
+
+    def estimation_data(self, durbin: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The outcome (N x T') and regressors (N x T' x k, named by :meth:`regressor_names`) of the likelihood."""
+        raw = self._regressors(self.durbin if durbin is None else list(durbin))
+        if self.dynamic:
+            return dyn.augment(self.y, raw, self.w, self.dynamic)
+        return self.y, raw
 
     def _regressors(self, durbin: Sequence[str]) -> np.ndarray:
         n, t, _ = self.x.shape
@@ -220,8 +279,10 @@ class SpatialPanel:
         """The transformed data for the likelihood (with the model's lags by default)."""
         durbin = self.durbin if durbin is None else list(durbin)
         effects = "none" if self.effects == "random" else self.effects
-        raw = self._regressors(durbin)
-        d = ml.make_design(self.y, raw, self.w, effects, self.lee_yu)
+        y, raw = self.estimation_data(durbin)
+        d = ml.make_design(y, raw, self.w, effects, self.lee_yu)
+        if self.dynamic:
+            d = dyn.entity_direct(d)
         self._check_rank(raw.reshape(d.x.shape), d.x, self.regressor_names(durbin))
         return d
 
@@ -262,10 +323,31 @@ class SpatialPanel:
         return est
 
     def fit(self) -> SpatialPanelResults:
-        """Maximum likelihood; returns :class:`~vagg.models.spatial.results.SpatialPanelResults`."""
-        from vagg.models.spatial.results import SpatialPanelResults
+        """Maximum likelihood; returns :class:`~vagg.models.spatial.results.SpatialPanelResults`.
 
-        return SpatialPanelResults(self, self._estimate(self.model, self.durbin))
+        Dynamic models: the bias-corrected estimates (if ``bias_correction``)
+        in a :class:`~vagg.models.spatial.results.DynamicSpatialPanelResults`;
+        an unstable fit (see :func:`~vagg.models.spatial.dynamic.check_stability`)
+        raises SpecificationError.
+        """
+        from vagg.models.spatial.results import DynamicSpatialPanelResults, SpatialPanelResults
+
+        est = self._estimate(self.model, self.durbin)
+        if not self.dynamic:
+            return SpatialPanelResults(self, est)
+        def lags(fit: dict[str, object]) -> tuple[float, float, float]:
+            beta = np.asarray(fit["beta"])
+            return float(beta[0]), float(fit["spatial"]), float(beta[1]) if self.dynamic == "spacetime" else 0.0
+
+        note = ""
+        if self.bias_correction:
+            radius = dyn.spectral_radius(dyn.eigenvalues_of(self.operator), *lags(est))[0]
+            note = (f" (the uncorrected ML estimates tau = {lags(est)[0]:.4f}, rho = {lags(est)[1]:.4f}, eta = "
+                    f"{lags(est)[2]:.4f} have radius {radius:.4f}; the bias correction moves them by O(1/T))")
+            est = dyn.correct(est, est["design"], self.operator, self.dynamic)
+        what = "bias-corrected" if self.bias_correction else "estimated"
+        est["radius"] = dyn.check_stability(self.operator, *lags(est), what, note)
+        return DynamicSpatialPanelResults(self, est)
 
     def loglik_of(self, model: str, durbin: Sequence[str]) -> float:
         """Maximised log-likelihood of another model on the same data (for LR tests)."""
@@ -285,4 +367,5 @@ class SpatialPanel:
 
     def __repr__(self) -> str:
         return (f"SpatialPanel(model={self.model!r}, effects={self.effects!r}, lee_yu={self.lee_yu}, "
+                f"dynamic={self.dynamic!r}, "
                 f"N={len(self.entities)}, T={len(self.periods)}, regressors={self.regressor_names()})")

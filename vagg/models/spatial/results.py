@@ -9,6 +9,7 @@ import scipy.stats as st
 from vagg._errors import SpecificationError
 from vagg.models._results import table_info
 from vagg.models.spatial import likelihood as ml
+from vagg.models.spatial.dynamic import dynamic_impacts
 from vagg.models.spatial.impacts import impact_table
 from vagg.models.spatial.spectests import nested_tests
 
@@ -62,13 +63,13 @@ class SpatialPanelResults:
         self.spatial_name = spatial
         self.sigma2 = float(est["sigma2"])
         self.loglik = float(est["loglik"])
-        self.nobs = int(self.spec.y.size)
+        self.nobs = int(self._design.y.size)
         n_params = len(index)
         self.aic = -2.0 * self.loglik + 2.0 * n_params
         self.bic = -2.0 * self.loglik + n_params * np.log(self.nobs)
         fitted = np.asarray(est["fitted"])
         self.rsquared = float(np.corrcoef(fitted, self._design.y.ravel())[0, 1] ** 2)
-        self.resid = pd.Series(np.asarray(est["resid"]), index=spec.index, name="resid")
+        self.resid = pd.Series(np.asarray(est["resid"]), index=spec.estimation_index, name="resid")
         self.logdet_method = spec.operator.describe()
         self._recover_effects()
 
@@ -88,15 +89,17 @@ class SpatialPanelResults:
 
     def _recover_effects(self) -> None:
         spec = self.spec
-        names, beta, theta, lagged = self._beta_theta()
-        r = spec.y - spec.x @ beta - ml.lag(spec.w, spec.x[:, :, lagged]) @ theta[lagged]
+        y, raw = spec.estimation_data()
+        r = y - raw @ self.params[spec.regressor_names()].to_numpy()  # y - X b - W X t (- tau y_{t-1} ...)
+        if spec.has_constant:
+            r = r + float(self.params["const"])
         if spec.model in ("sar", "sdm"):
-            r = r - self.rho * ml.lag(spec.w, spec.y)
+            r = r - self.rho * ml.lag(spec.w, y)
         grand = float(r.mean())
         self.intercept = float(self.params["const"]) if spec.has_constant else grand
         period_means = self._period_weights() @ r
         ent = pd.Index(spec.entities, name=spec.index.names[0])
-        per = pd.Index(spec.periods, name=spec.index.names[1])
+        per = pd.Index(spec.estimation_periods, name=spec.index.names[1])
         self.entity_effects = self.time_effects = None
         if spec.effects == "entity":
             self.entity_effects = pd.Series(r.mean(axis=1), index=ent, name="entity_effect")
@@ -180,8 +183,6 @@ class SpatialPanelResults:
 
     def specification_tests(self) -> pd.DataFrame:
         """Wald and LR tests of this SDM against the SAR and (all lagged) the SEM."""
-        from vagg._errors import SpecificationError
-
         if self.model != "sdm":
             raise SpecificationError("specification_tests compares an SDM with its SAR and SEM restrictions; "
                                      f"this is an {_LABELS[self.model]}")
@@ -229,3 +230,84 @@ class SpatialPanelResults:
 
     def __repr__(self) -> str:
         return self.summary
+
+
+class DynamicSpatialPanelResults(SpatialPanelResults):
+    """A dynamic spatial lag or Durbin panel (``SpatialPanel(..., dynamic=...)``).
+
+    ``params`` hold the bias-corrected estimates when the model was built
+    with ``bias_correction=True`` (the default), with standard errors from
+    the information matrix at those estimates; ``L_y`` is tau (y_{t-1}),
+    ``W_L_y`` eta (W y_{t-1}), ``rho`` the contemporaneous spatial lag.
+    ``loglik`` is the maximised log-likelihood of the uncorrected fit.
+
+    Attributes
+    ----------
+    uncorrected, uncorrected_std_errors
+        The maximum likelihood estimates before the correction and their
+        standard errors (equal to ``params`` without correction).
+    bias
+        The estimated bias removed, ``uncorrected - params`` (zeros without correction).
+    spectral_radius
+        Radius of (I - rho W)^{-1}(tau I + eta W) at ``params`` (below 1: stable).
+    tau, eta
+        The time and space-time lag coefficients (eta = 0 for ``dynamic="time"``).
+    """
+
+    def __init__(self, spec, est: dict[str, object]) -> None:
+        super().__init__(spec, est)
+        base = est.get("uncorrected", est)
+        index = self.params.index
+        self.uncorrected = pd.Series(list(base["beta"]) + [base["spatial"], base["sigma2"]], index=index,
+                                     name="parameter")
+        self.uncorrected_std_errors = pd.Series(np.sqrt(np.diag(base["cov"])), index=index, name="std_error")
+        self.bias = (self.uncorrected - self.params).rename("bias")
+        self.spectral_radius = float(est["radius"])
+        lags = spec.regressor_names()
+        self.tau = float(self.params[lags[0]])
+        self.eta = float(self.params[lags[1]]) if spec.dynamic == "spacetime" else 0.0
+
+    def effects_tables(self, draws: int = 1000, seed: int = 0, method: str = "auto") -> dict[str, pd.DataFrame]:
+        """Short- and long-run direct, indirect and total effects, ``{"short": ..., "long": ...}``.
+
+        Short run: S^{-1}(b_r I + t_r W); long run ((1 - tau) I - (rho + eta) W)^{-1}(b_r I + t_r W);
+        LeSage-Pace summaries with standard errors from ``draws`` parameter vectors drawn from
+        N(params, cov), unstable draws dropped (column ``draws_kept``).  Each table has the layout of
+        :meth:`SpatialPanelResults.impacts` (see :func:`vagg.models.spatial.dynamic.dynamic_impacts`).
+        """
+        names = self.spec.exog_names
+        lags = self.spec.regressor_names()[: 2 if self.spec.dynamic == "spacetime" else 1]
+        keys = names + [f"W_{c}" for c in names] + ["rho"] + lags + ([] if len(lags) == 2 else ["eta"])
+        present = np.array([key in self.params.index for key in keys])
+        centre = np.array([float(self.params[key]) if ok else 0.0 for key, ok in zip(keys, present)])
+        cov = np.zeros((len(keys), len(keys)))
+        sub = [key for key, ok in zip(keys, present) if ok]
+        cov[np.ix_(present, present)] = self.cov.loc[sub, sub].to_numpy()
+        return dynamic_impacts(names, centre, cov, self.spec.operator, draws, seed, method)
+
+    def impacts(self, draws: int = 1000, seed: int = 0, method: str = "auto", horizon: str = "short") -> pd.DataFrame:
+        """Short-run (default) or long-run (``horizon="long"``) effects; see :meth:`effects_tables`."""
+        if horizon not in ("short", "long"):
+            raise SpecificationError(f"horizon must be 'short' or 'long', got {horizon!r}")
+        return self.effects_tables(draws, seed, method)[horizon]
+
+    @property
+    def table_info(self) -> dict[str, object]:
+        info = super().table_info
+        spec = self.spec
+        info["model"] = f"Dynamic {_LABELS[self.model]}"
+        info["extra"].update({
+            "dynamic": "y(t-1), W y(t-1)" if spec.dynamic == "spacetime" else "y(t-1)",
+            "bias correction": "Yu-de Jong-Lee" if spec.bias_correction else "no",
+            "stability (spectral radius)": self.spectral_radius,
+        })
+        return info
+
+    @property
+    def summary(self) -> str:
+        spec = self.spec
+        head = (f"dynamic ({spec.dynamic}): tau = {self.tau:.4f}, eta = {self.eta:.4f}, rho = {self.rho:.4f}, "
+                f"spectral radius of A = {self.spectral_radius:.4f}; bias correction: "
+                f"{'Yu-de Jong-Lee' if spec.bias_correction else 'none'}; periods used {len(spec.estimation_periods)} "
+                f"(first period conditioned on)")
+        return head + "\n" + super().summary
