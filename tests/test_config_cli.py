@@ -169,3 +169,19 @@ def test_validate_prints_repairs_and_text_columns(tmp_path):
     for fragment in ("entities: 1", "text columns (not analysed as numbers): name", "note: header found in row 2",
                      "read as GB18030", "units", "total row(s) dropped", "gdp: 1"):
         assert fragment in result.output, (fragment, result.output)
+    result = CliRunner().invoke(main, ["validate", str(path), "--entity", "adcode", "--time", "year",
+                                       "--totals", "refuse"])
+    assert result.exit_code == 2 and "total rows, not cities: rows 6 (id '440000')" in result.output
+
+
+@pytest.mark.parametrize(("keep", "fragment"), [("adcode == '440100'", "a single city (440100)"),
+                                                ("year == 2015", "a single year (2015)")])
+def test_single_city_or_year_is_refused_before_any_stage(starter, keep, fragment):
+    import pandas as pd
+
+    from vagg.pipeline import prepare_panel
+
+    frame = pd.read_csv(starter / "panel.csv", dtype={"adcode": str})
+    frame.query(keep).to_csv(starter / "panel.csv", index=False)
+    with pytest.raises(vagg.DataError, match=rf"{fragment.replace('(', '[(]').replace(')', '[)]')}"):
+        prepare_panel(load_config(starter / "analysis.toml"))

@@ -37,6 +37,7 @@ LAYERS = {
     "vagg.optional": 8.5,
     "vagg.study_area": 8.5,
     "vagg.pipeline": 9,
+    "vagg.census_demo": 9.5,
     "vagg.cli": 10,
     "vagg": 11,
 }

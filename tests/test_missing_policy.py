@@ -46,7 +46,9 @@ def test_drop_rows_and_drop_cities(gappy):
 def test_interpolation_values_by_hand(gappy):
     with pytest.raises(vagg.DataError, match=r"'x' cannot be interpolated at \(b, 2011\).*extrapolate=True"):
         apply_missing_policy(gappy, ["x"], "interpolate")
+    gappy.loc[("c", 2012), "name"] = np.nan  # a blank text cell of an existing row is left as it is
     out, report = apply_missing_policy(gappy, ["x", "y"], "interpolate", extrapolate=True)
+    assert out["name"].isna().sum() == 1 and out.loc[("b", 2011), "name"] == "B"
     # a: 1 (2011), 7 (2015) -> 2012 = 1 + 1 * 6 / 4 = 2.5, 2013 = 4 (year absent from the file)
     # b: 2 (2012), 6 (2015) -> 2013 = 2 + 4 / 3; 2011 extrapolated on the same line = 2 - 4 / 3
     # y of the added (a, 2013): 1 (2012), 3 (2015) -> 1 + 2 / 3

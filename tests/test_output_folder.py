@@ -162,3 +162,18 @@ def test_manifest_checksums_match_the_files(tmp_path):
     listed = json.loads((target / "manifest.json").read_text())["files"]
     assert set(listed) == {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
     assert listed["a.txt"] == hashlib.sha256(b"a").hexdigest()
+
+
+def test_vagg_run_into_a_folder_in_use_is_refused_in_one_line(tmp_path):
+    config = tmp_path / "study" / "analysis.toml"
+    CliRunner().invoke(main, ["init", str(config.parent)])
+    target = tmp_path / "out"
+    proc = _start_holder(tmp_path, target)
+    try:
+        result = CliRunner().invoke(main, ["run", str(config), "--out", str(target), "--quiet", "--wait", "0.2"])
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert result.exit_code == 2, result.output
+    assert f"another vagg run (process {proc.pid}) is writing into {target}" in result.output
+    assert "Traceback" not in result.output

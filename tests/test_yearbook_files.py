@@ -39,6 +39,8 @@ REPAIRS = {
                  + "注：按当年价格计算,,,\n", [1.0, 2.0], "footnote"),
     "province total row": (HEADER + "440000,2011,9,广东省\n440100,2011,1,Guangzhou\n440100,2012,2,Guangzhou\n"
                            + TAIL, [1.0, 2.0], "total row(s) dropped: rows 2 (id '440000')"),
+    "tab separated": ("adcode\tyear\tx\n440100\t2011\t1\n440100\t2012\t2\n440300\t2011\t3\n440300\t2012\t4\n",
+                      [1.0, 2.0], None),
     "total by name": (HEADER + "440100,2011,1,Guangzhou\n440100,2012,2,Guangzhou\nsum1,2011,9,全省\n" + TAIL,
                       [1.0, 2.0], "name '全省'"),
 }
@@ -140,6 +142,9 @@ def test_panel_indexed_time_entity_is_refused():
         check_panel_index(df.set_index(["year", "adcode"]))
     with pytest.raises(vagg.DataError, match=r"indexed \(time, entity\)"):
         vagg.models.PanelFE.from_formula("x ~ w", df.set_index(["year", "adcode"]).assign(w=[1.0, 3, 2, 5])).fit()
+    with pytest.raises(vagg.DataError, match=r"indexed \(time, entity\)"):  # pooled, clustered: never by year
+        vagg.models.PanelFE.from_formula("x ~ w", df.set_index(["year", "adcode"]).assign(w=[1.0, 3, 2, 5]),
+                                         effects="none").fit(cov="clustered")
     check_panel_index(df.set_index(["adcode", "year"]))
 
 
@@ -150,3 +155,28 @@ def test_province_level_cities_are_not_totals(tmp_path):
     df = read_panel(path, "adcode", "year")
     assert df.index.get_level_values(0).tolist() == ["110000", "310000", "440100", "440300"]
     assert df.attrs["notes"] == ["1 province or national total row(s) dropped: rows 6 (id '440000')"]
+
+
+def test_xlsx_with_merged_group_labels_units_row_and_footnote(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["表 3-1 各市主要经济指标", None, None, None])
+    sheet.merge_cells("A1:D1")
+    sheet.append([None, None, "经济", None])
+    sheet.merge_cells("C2:D2")
+    sheet.append(["adcode", "year", "gdp", "share"])
+    sheet.append([None, None, "亿元", "%"])
+    sheet.append([440100, "2011年", "7,596.2", "44.4%"])
+    sheet.append([440100.0, 2012, 8000, "—"])
+    sheet.append(["注：按当年价格计算", None, None, None])
+    path = tmp_path / "yearbook.xlsx"
+    book.save(path)
+    df = read_panel(path, "adcode", "year")
+    assert df.index.tolist() == [("440100", 2011), ("440100", 2012)]
+    assert df["gdp"].tolist() == [7596.2, 8000.0]
+    assert df["share"].iloc[0] == pytest.approx(0.444) and np.isnan(df["share"].iloc[1])
+    notes = " | ".join(df.attrs["notes"])
+    for fragment in ("header found in row 3", "row(s) 4 under the header", "footnote row(s) 7", "divided by 100"):
+        assert fragment in notes, notes

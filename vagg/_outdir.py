@@ -26,15 +26,10 @@ _POLL_SECONDS = 0.2
 
 
 def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Whether a process runs (portable: ``os.kill(pid, 0)`` would terminate it on Windows)."""
+    import psutil
+
+    return pid > 0 and psutil.pid_exists(pid)
 
 
 def _pid_of(path: Path) -> int:

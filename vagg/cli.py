@@ -50,8 +50,10 @@ def main() -> None:
 @click.option("--header-row", type=int, default=None, help="0-based row of the column names (found by default).")
 @click.option("--skip-rows", default="", help="Comma-separated 0-based rows to drop (e.g. a units row).")
 @click.option("--na-value", "na_values", multiple=True, help="Extra placeholder read as missing (repeatable).")
+@click.option("--totals", type=click.Choice(["drop", "refuse", "keep"]), default="drop", show_default=True,
+              help="Province or national total rows: drop them with a note, refuse the file, or keep them.")
 def validate(path: Path, entity: str, time_: str, balanced: bool, sheet: str | None, header_row: int | None,
-             skip_rows: str, na_values: tuple[str, ...]) -> None:
+             skip_rows: str, na_values: tuple[str, ...], totals: str) -> None:
     from vagg.data import panel_summary, read_panel, validate_panel
 
     try:
@@ -60,7 +62,7 @@ def validate(path: Path, entity: str, time_: str, balanced: bool, sheet: str | N
         _fail(SpecificationError(f"--skip-rows must list row numbers separated by commas, got {skip_rows!r}"))
     try:
         df = read_panel(path, entity, time_, sheet=sheet, header_row=header_row, skip_rows=rows,
-                        na_values=na_values)
+                        na_values=na_values, totals=totals)
         if balanced:
             validate_panel(df, balanced=True)
     except USER_ERRORS as exc:
@@ -87,15 +89,19 @@ def validate(path: Path, entity: str, time_: str, balanced: bool, sheet: str | N
         click.echo("missing values: none")
 
 
-@main.command(help="Run the whole analysis on the bundled (simulated) Guangdong demo panel.")
+@main.command(help="Run the whole analysis on bundled data: the simulated Guangdong demo panel (default) or the "
+                   "REAL census of China's prefecture-level units (--data census).")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("vagg-demo"), show_default=True,
               help="Output folder.")
+@click.option("--data", "data", type=click.Choice(["guangdong", "census"]), default="guangdong", show_default=True,
+              help="guangdong: the SIMULATED 21-city panel; census: the real 2010/2020 census, all China.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def demo(out: Path, quiet: bool) -> None:
+def demo(out: Path, data: str, quiet: bool) -> None:
+    from vagg.census_demo import run_census_demo
     from vagg.pipeline import run_demo
 
     try:
-        manifest = run_demo(out, progress=not quiet)
+        manifest = (run_census_demo if data == "census" else run_demo)(out, progress=not quiet)
     except USER_ERRORS as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -120,6 +126,8 @@ def run(config: Path, out: Path | None, quiet: bool, wait: float) -> None:
         _fail(exc)
     except KeyboardInterrupt:
         _interrupted(out or config)
+    for note in [*(f"skipped {s}" for s in manifest["skipped"]), *manifest["notes"]]:
+        click.echo(f"note: {note}")
     click.echo(f"wrote {len(manifest['files'])} files to {manifest['out']}")
 
 

@@ -271,6 +271,7 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
     base
         Folder against which relative paths are resolved.
     """
+    from vagg.mechanisms.indicators import BUNDLED_SYSTEMS
     from vagg.report.table import FORMATS
 
     config: dict[str, Any] = {}
@@ -318,7 +319,7 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
     config["data"]["path"] = str(path)
     config["output"]["dir"] = str(_resolve(config["output"]["dir"], base))
     system = config["index"]["system"]
-    if system.endswith(".toml"):
+    if system not in ("default", *BUNDLED_SYSTEMS):  # a path to the user's indicator-system file
         system_path = _resolve(system, base)
         if not system_path.is_file():
             raise SpecificationError(f"config key index.system: indicator-system file not found: {system_path}")

@@ -486,6 +486,12 @@ def prepare_panel(config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any],
     if plan["group"] and panel[plan["group"]].isna().any():
         where = panel.index[panel[plan["group"]].isna().to_numpy()]
         raise DataError(f"group column {plan['group']!r} is empty at {', '.join(map(str, list(where)[:10]))}")
+    for level, what in ((0, "city"), (1, "year")):
+        values = panel.index.get_level_values(level).unique()
+        if len(values) < 2:
+            raise DataError(f"after missing = {data['missing']!r} the panel holds a single {what} "
+                            f"({', '.join(map(str, values)) or 'none'}); the analysis compares cities over years "
+                            f"and needs at least two of each")
     gaps = missing_city_years(panel)
     plan["balanced"] = not gaps
     if gaps:
@@ -519,7 +525,7 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
     and then refuses; an error or Ctrl-C leaves the previous result.
 
     Returns the manifest (also written to ``manifest.json``); its ``files``
-    maps every file present to its SHA-256.
+    maps every file present to its SHA-256 (``manifest.json`` itself to None).
     """
     import warnings
 

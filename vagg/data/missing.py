@@ -219,7 +219,8 @@ def _interpolate(panel: pd.DataFrame, columns: list[str], gaps: list[tuple[str, 
     report.added_city_years = [(str(e), int(t)) for e, t in gaps]
     text = [c for c in full.columns if not pd.api.types.is_numeric_dtype(full[c])]
     if text and added.any():
-        full[text] = full[text].groupby(level=0).transform(lambda s: s.ffill().bfill())
+        city_values = full[text].groupby(level=0).transform(lambda s: s.ffill().bfill())
+        full.loc[added, text] = city_values.loc[added]
     years = grid.levels[1][grid.codes[1]].to_numpy()
     year_values = np.sort(np.unique(years)).astype(float)
     entities = grid.get_level_values(0).unique()
@@ -241,7 +242,7 @@ def _interpolate(panel: pd.DataFrame, columns: list[str], gaps: list[tuple[str, 
                                          "value": done[new]}))
         report.share_filled[column] = float(new.mean())
         full[column] = done.ravel()
-    report.filled = pd.concat([report.filled, *filled_rows], ignore_index=True).sort_values(
-        ["entity", "time", "column"], ignore_index=True)
+    report.filled = pd.concat(filled_rows, ignore_index=True).sort_values(["entity", "time", "column"],
+                                                                          ignore_index=True)
     full.attrs = dict(panel.attrs)
     return full, report

@@ -7,7 +7,8 @@ naming the cell:
 
 - encodings: UTF-8 (with or without BOM), else GB18030 (a superset of GBK and
   GB2312), for data files and for TOML configs (:func:`read_text`);
-- formats: csv, xlsx, legacy xls (``python-calamine``), an HTML table saved as ``.xls``,
+- formats: csv (comma, tab or semicolon), xlsx and legacy xls (``python-calamine``), an HTML table
+  (``lxml``) or an xlsx saved as ``.xls``,
   Stata dta, parquet;
 - layout: title rows and merged group-label rows above the header are found
   by locating the row that names the entity and time columns (or given by
@@ -45,7 +46,7 @@ NA_TOKENS = ("", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", ".", 
 ENCODINGS = ("utf-8-sig", "gb18030")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 _YEAR_SUFFIX = re.compile(r"^\s*(\d{4})(\.0+)?\s*(年|年度)?\s*$")
-_INT_FLOAT = re.compile(r"^\d+\.0+$")
+_INT_FLOAT = re.compile(r"^([+-]?\d+)\.0+$")
 _HEADER_SEARCH_ROWS = 30
 _MAX_LISTED = 10
 
@@ -99,9 +100,8 @@ def read_grid(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame,
         if kind in ("html", "text"):
             text, encoding = decode(path.read_bytes(), str(path))
             if kind == "text":
-                notes.append(f"{path.name} is tab- or comma-separated text saved as .xls; read as text")
-                sep = "\t" if "\t" in text.splitlines()[0] else ","
-                return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=sep), notes
+                notes.append(f"{path.name} is delimited text saved as .xls; read as text")
+                return _read_delimited(text), notes
             notes.append(f"{path.name} is an HTML table saved as .xls; read its first table")
             tables = pd.read_html(io.StringIO(text), header=None)
             grid = tables[0]
@@ -109,22 +109,29 @@ def read_grid(path: Path, sheet: str | int | None = None) -> tuple[pd.DataFrame,
                 grid = pd.concat([grid.columns.to_frame().T.reset_index(drop=True), grid], ignore_index=True)
                 grid.columns = range(grid.shape[1])
             return grid.astype(object), notes
-        engine = "calamine" if kind == "xls" else "openpyxl"
-        return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0, engine=engine), notes
-    if suffix == ".xlsx":
-        return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0), notes
+        if kind == "xlsx":
+            notes.append(f"{path.name} is an xlsx workbook saved as .xls; read as xlsx")
+    if suffix in (".xls", ".xlsx"):
+        return pd.read_excel(path, header=None, dtype=object, sheet_name=sheet or 0, engine="calamine"), notes
     text, encoding = decode(path.read_bytes(), str(path))
     if encoding != "utf-8-sig":
         notes.append(f"{path.name} read as {encoding.upper()} (Chinese GBK/GB18030 encoding)")
-    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False), notes
+    return _read_delimited(text), notes
 
 
-def _cell_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return _fold(str(value))
+def _read_delimited(text: str) -> pd.DataFrame:
+    """Cells of delimited text: comma-separated, or tab / semicolon when the first line has no comma."""
+    first = text.lstrip().split("\n", 1)[0]
+    sep = "," if "," in first or not ("\t" in first or ";" in first) else ("\t" if "\t" in first else ";")
+    return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=sep)
+
+
+def cell_texts(values: pd.Series) -> pd.Series:
+    """Cells as folded text, vectorised: '' for a missing cell, NFKC-folded (full-width digits and
+    signs become ASCII), a Unicode minus as '-', no surrounding blanks, ``440100.0`` as ``440100``."""
+    text = values.astype("string").fillna("")
+    text = text.str.normalize("NFKC").str.replace("\u2212", "-", regex=False).str.strip()
+    return text.str.replace(_INT_FLOAT, r"\1", regex=True).astype(object)
 
 
 def locate_header(
@@ -154,7 +161,7 @@ def locate_header(
     (1-based), and notes.
     """
     notes: list[str] = []
-    texts = grid.map(_cell_text)
+    texts = grid.apply(cell_texts)
     skip = {int(r) for r in skip_rows}
     if header_row is None:
         header_row = 0
@@ -170,7 +177,8 @@ def locate_header(
     elif not 0 <= header_row < len(texts):
         raise DataError(f"header_row={header_row} is outside {source}, which has {len(texts)} rows")
     header = [c if c else f"Unnamed: {k}" for k, c in enumerate(texts.iloc[header_row])]
-    keep = np.array([r > header_row and r not in skip for r in range(len(texts))], dtype=bool)
+    positions = np.arange(len(texts))
+    keep = (positions > header_row) & ~np.isin(positions, sorted(skip))
     body = grid.loc[keep].copy()
     body.columns = header
     rows = pd.Index(np.flatnonzero(keep) + 1)
@@ -199,9 +207,10 @@ def drop_layout_rows(body: pd.DataFrame, rows: pd.Index, entity: str, time: str,
     if body.empty or entity not in body.columns or time not in body.columns:
         return body, rows, notes
     missing = [*NA_TOKENS, *(str(v) for v in na_values)]
-    years = body[time].map(_cell_text)
-    has_year = years.map(lambda t: bool(_YEAR_SUFFIX.match(t))).to_numpy()
-    ids = body[entity].map(_cell_text)
+    texts = body.apply(cell_texts)
+    has_year = texts[time].str.match(_YEAR_SUFFIX).to_numpy(dtype=bool)
+    ids = texts[entity]
+    filled = (texts != "").sum(axis=1).to_numpy()
     no_id = ids.isin(missing).to_numpy()
     drop = np.zeros(len(body), dtype=bool)
     k = 0
@@ -209,11 +218,11 @@ def drop_layout_rows(body: pd.DataFrame, rows: pd.Index, entity: str, time: str,
         drop[k] = True
         k += 1
     if k:
-        shown = ["; ".join(t for t in body.iloc[i].map(_cell_text) if t) for i in range(k)]
+        shown = ["; ".join(t for t in texts.iloc[i] if t) for i in range(k)]
         notes.append(f"row(s) {listing(rows[:k])} under the header hold no id and no year (units: "
                      f"{listing(repr(s) for s in shown)}); skipped")
     j = len(body)
-    while j > k and not has_year[j - 1] and (body.iloc[j - 1].map(_cell_text) != "").sum() <= 1:
+    while j > k and not has_year[j - 1] and filled[j - 1] <= 1:
         j -= 1
         drop[j] = True
     if j < len(body):
@@ -224,18 +233,13 @@ def drop_layout_rows(body: pd.DataFrame, rows: pd.Index, entity: str, time: str,
 def normalise_ids(values: pd.Series) -> pd.Series:
     """Entity ids as text: ``440100``, ``440100.0``, ``"440100.0"``, ``"４４０１００"`` are the same city."""
 
-    def one(v: object) -> object:
-        text = _cell_text(v)
-        if not text or text in NA_TOKENS:
-            return np.nan
-        return text.split(".")[0] if _INT_FLOAT.match(text) else text
-
-    return values.map(one).astype(object)
+    text = cell_texts(values)
+    return text.where(~text.isin(NA_TOKENS), np.nan).astype(object)
 
 
 def parse_years(values: pd.Series, rows: pd.Index, time: str) -> pd.Series:
     """Integer years from ``2011``, ``2011.0``, ``"2011"``, ``"2011年"``, ``"２０１１"``; others refused by row."""
-    texts = values.map(_cell_text)
+    texts = cell_texts(values)
     missing = texts.isin(NA_TOKENS).to_numpy()
     if missing.any():
         raise DataError(f"time column {time!r} has missing years in rows {listing(rows[missing])}")
@@ -272,7 +276,7 @@ def coerce_numeric(df: pd.DataFrame, rows: pd.Index, na_values: Iterable[str] = 
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             out[column] = series.astype(float)
             continue
-        texts = series.map(_cell_text)
+        texts = cell_texts(series)
         absent = texts.isin(missing).to_numpy()
         percent = texts.str.endswith("%").to_numpy() & ~absent
         core = texts.str.rstrip("%").str.strip()
@@ -336,7 +340,7 @@ def total_rows(ids: pd.Series, frame: pd.DataFrame) -> tuple[np.ndarray, list[st
         series = frame[column]
         if pd.api.types.is_numeric_dtype(series):
             continue
-        texts = series.map(_cell_text)
+        texts = cell_texts(series)
         hit = np.array(texts.str.match(_TOTAL_NAME), dtype=bool)
         if hit.mean() > 0.5:
             continue

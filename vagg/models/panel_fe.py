@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from scipy import stats
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_columns, check_panel_index
 from vagg.models._covariance import sandwich
+from vagg.models._guards import MAX_ABS, check_scale
 from vagg.models._results import table_info
 from vagg.models._within import (
     ABSORBED_TOL,
@@ -65,6 +67,32 @@ def within_ols(
     y_dm, x_dm = both[:, 0], both[:, 1:]
     params = np.linalg.solve(x_dm.T @ x_dm, x_dm.T @ y_dm)
     return params, y_dm - x_dm @ params, y_dm, x_dm
+
+
+def _unique_pairs(groups: Groups) -> bool:
+    """True when no (entity, time) pair occurs twice."""
+    pairs = groups.entity * groups.n_periods + groups.time
+    return bool(np.bincount(pairs, minlength=groups.n_entities * groups.n_periods).max(initial=0) <= 1)
+
+
+def nested_df(groups: Groups, effects: str, df_absorbed: int, clusters: np.ndarray) -> int:
+    """Effect parameters not nested in any cluster variable (the reghdfe rule, Correia 2017).
+
+    ``df_absorbed`` less the entity (or else the time) effects when every
+    entity (period) lies within one cluster of some column of ``clusters``
+    (n x 1 or n x 2 codes).
+    """
+    def nested(codes: np.ndarray, n_groups: int) -> bool:
+        for c in clusters.T:
+            if np.array_equal(c, codes) or np.unique(codes * (int(c.max()) + 1) + c).size == n_groups:
+                return True
+        return False
+
+    if effects in ("entity", "twoway") and nested(groups.entity, groups.n_entities):
+        return df_absorbed - groups.n_entities
+    if effects in ("time", "twoway") and nested(groups.time, groups.n_periods):
+        return df_absorbed - groups.n_periods
+    return df_absorbed
 
 
 def _check_effects(effects: str) -> str:
@@ -123,6 +151,10 @@ def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
         expanded += [*pair, f"{pair[0]}:{pair[1]}"]
         products[f"{pair[0]}:{pair[1]}"] = pair
     expanded = list(dict.fromkeys(expanded))
+    if not products and all(t in data.columns for t in expanded):
+        if data.columns.is_unique:  # positions and iloc: about half the time of data[terms] on a wide frame
+            return data[lhs], data.iloc[:, [data.columns.get_loc(t) for t in expanded]]
+        return data[lhs], data[expanded]
     unknown = [t for t in expanded if re.fullmatch(r"\w+", t) and t not in data.columns]
     if unknown:
         raise SpecificationError(f"regressor(s) not in the data: {', '.join(map(repr, unknown))}")
@@ -140,8 +172,27 @@ def parse_formula(formula: str, data: pd.DataFrame) -> tuple[pd.Series, pd.DataF
     return data[lhs], pd.concat([built, *parts], axis=1)
 
 
-def _cross_section_index(index: pd.Index) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([np.arange(len(index)), np.zeros(len(index), dtype=int)], names=["obs", "time"])
+def _cross_section_groups(n: int) -> Groups:
+    """Every observation its own entity, one period (a cross-section or pooled data)."""
+    return Groups(np.arange(n), np.zeros(n, dtype=np.intp), np.arange(n), np.zeros(1, dtype=np.intp))
+
+
+def _numeric_values(dependent: pd.Series, exog: pd.DataFrame) -> np.ndarray | None:
+    """(n x (1+k)) float values of the outcome and regressors, or None if a column is not numeric."""
+    for dtype in (dependent.dtype, *exog.dtypes):
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            return None
+    values = np.empty((len(exog), exog.shape[1] + 1))
+    values[:, 0] = dependent.to_numpy(dtype=float, na_value=np.nan)
+    values[:, 1:] = exog.to_numpy(dtype=float, na_value=np.nan)
+    return values
+
+
+def _missing_note(missing: np.ndarray, names: Sequence[str]) -> str:
+    """The note on dropped rows: their number and the missing count of each column."""
+    counts = missing.sum(axis=0)
+    which = ", ".join(f"{c} ({int(v)})" for c, v in zip(names, counts) if v > 0)
+    return f"{int(missing.any(axis=1).sum())} row(s) with missing values dropped: {which}"
 
 
 class PanelFE:
@@ -165,6 +216,8 @@ class PanelFE:
     ``results.notes``.  A regressor the effects absorb (constant within
     entity under entity effects, within period under time effects) or one
     collinear with earlier regressors is dropped with a warning naming it.
+    :meth:`from_arrays` builds the same model from arrays and entity / time
+    labels, without pandas, for code that fits many small models.
     """
 
     def __init__(
@@ -177,37 +230,119 @@ class PanelFE:
         self.effects = _check_effects(effects)
         if not isinstance(exog, pd.DataFrame) or not isinstance(dependent, pd.Series):
             raise DataError("PanelFE needs the outcome as a Series and the regressors as a DataFrame")
-        if effects != "none":
-            check_panel_index(exog)
+        if effects != "none" or isinstance(exog.index, pd.MultiIndex):
+            check_panel_index(exog)  # also refuses a (time, entity) index, which would cluster by year
         self.dependent_name = str(dependent.name)
-        frame = pd.concat([dependent.rename(self.dependent_name), exog], axis=1)
-        check_columns(frame, frame.columns, numeric=True, complete=False)
-        keep = frame.notna().all(axis=1).to_numpy()
-        self.notes: list[str] = []
+        names = [self.dependent_name, *map(str, exog.columns)]
+        if not (dependent.index is exog.index or dependent.index.equals(exog.index)):
+            frame = pd.concat([dependent.rename(self.dependent_name), exog], axis=1)  # align on the index
+            dependent, exog = frame[self.dependent_name], frame.drop(columns=self.dependent_name)
+        index = exog.index
+        is_panel = effects != "none" or isinstance(index, pd.MultiIndex)
+        groups = Groups.from_index(index) if is_panel and isinstance(index, pd.MultiIndex) else None
+        if groups is not None and min(groups.entity.min(initial=0), groups.time.min(initial=0)) < 0:
+            raise DataError("the (entity, time) index has missing entity or time labels")
+        values = _numeric_values(dependent, exog)
+        if values is None or np.isinf(values).any():
+            frame = pd.concat([dependent.rename(self.dependent_name), exog], axis=1)
+            check_columns(frame, frame.columns, numeric=True, complete=False)  # raises, naming the column
+        missing = np.isnan(values)
+        keep = ~missing.any(axis=1)
+        notes = [] if keep.all() else [_missing_note(missing, names)]
         if not keep.all():
-            counts = frame.isna().sum()
-            which = ", ".join(f"{c} ({int(v)})" for c, v in counts[counts > 0].items())
-            self.notes.append(f"{int((~keep).sum())} row(s) with missing values dropped: {which}")
-        frame = frame.loc[keep]
-        if len(frame) == 0:
+            index = index[keep]
+            groups = groups.subset(keep) if groups is not None else None
+        self._index = index
+        self._setup(values[keep], names[1:], keep, groups if is_panel else _cross_section_groups(int(keep.sum())),
+                    is_panel, notes, data)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        y: np.ndarray,
+        x: np.ndarray,
+        entity: np.ndarray,
+        time: np.ndarray,
+        effects: str = "twoway",
+        exog_names: Sequence[str] | None = None,
+        dependent_name: str = "y",
+    ) -> PanelFE:
+        """The model of arrays: outcome ``y`` (n,), regressors ``x`` (n x k), entity and time labels (n,).
+
+        The same model as the DataFrame constructor on a frame indexed by
+        ``(entity, time)`` (the same checks, notes and results), without
+        pandas on the way: what a loop of many small fits should call.
+        Clusters in :meth:`fit` are then ``None``, ``"entity"``, ``"time"``
+        or an array.
+        """
+        self = cls.__new__(cls)
+        self.effects = _check_effects(effects)
+        y = np.asarray(y, dtype=float).ravel()
+        x = np.asarray(x, dtype=float)
+        x = x[:, None] if x.ndim == 1 else x
+        n = len(y)
+        entity, time = np.asarray(entity).ravel(), np.asarray(time).ravel()
+        if x.shape[0] != n or len(entity) != n or len(time) != n:
+            raise DataError(f"y has {n} rows but x has {x.shape[0]}, entity {len(entity)} and time {len(time)}")
+        names = [f"x{j}" for j in range(x.shape[1])] if exog_names is None else [str(c) for c in exog_names]
+        if len(names) != x.shape[1]:
+            raise SpecificationError(f"{len(names)} exog_names for {x.shape[1]} regressors")
+        self.dependent_name = str(dependent_name)
+        groups = Groups.from_labels(entity, time)
+        if not _unique_pairs(groups):
+            pairs = np.column_stack([groups.entity, groups.time])
+            first = np.unique(pairs, axis=0, return_counts=True)
+            e, t = first[0][first[1] > 1][0]
+            raise DataError(f"duplicate (entity, time) pair: ({groups.entity_labels[e]}, {groups.time_labels[t]})")
+        values = np.column_stack([y, x])
+        bad = np.isinf(values)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise DataError(f"column {([self.dependent_name, *names])[c]!r} has an infinite value at "
+                            f"({entity[r]}, {time[r]}) ({int(bad.sum())} in all)")
+        missing = np.isnan(values)
+        keep = ~missing.any(axis=1)
+        notes = [] if keep.all() else [_missing_note(missing, [self.dependent_name, *names])]
+        self._index = None
+        self._setup(values[keep], names, keep, groups if keep.all() else groups.subset(keep), True, notes, None)
+        return self
+
+    def _setup(self, values: np.ndarray, names: list[str], keep: np.ndarray, groups: Groups, is_panel: bool,
+               notes: list[str], data: pd.DataFrame | None) -> None:
+        """Store the complete rows (outcome first), demean them and drop absorbed or collinear regressors."""
+        if len(values) == 0:
             raise DataError("no complete rows: every row has a missing outcome or regressor")
+        self.notes = notes
         self.data = data
         self._keep = keep
-        self.index = frame.index
-        panel_index = frame.index if effects != "none" or isinstance(frame.index, pd.MultiIndex) else None
-        self.groups = Groups.from_index(panel_index if panel_index is not None else _cross_section_index(frame.index))
-        self._is_panel = panel_index is not None
-        self.y = frame[self.dependent_name].to_numpy(dtype=float)
-        x = frame.drop(columns=self.dependent_name)
-        if effects == "none":
-            x = pd.concat([pd.Series(1.0, index=x.index, name="const"), x], axis=1)
-        self._prepare(x)
+        self.groups = groups
+        self._is_panel = is_panel
+        self.y = values[:, 0]
+        raw = values[:, 1:]
+        if self.effects == "none":
+            raw = np.column_stack([np.ones(len(raw)), raw])
+            names = ["const", *names]
+        self._prepare(raw, names)
 
-    def _prepare(self, x: pd.DataFrame) -> None:
-        names = [str(c) for c in x.columns]
-        raw = x.to_numpy(dtype=float)
-        _check_scale(np.column_stack([self.y, raw]), [self.dependent_name, *names], self.index)
-        both = demean(np.column_stack([self.y, raw]), self.groups, self.effects)
+    @property
+    def index(self) -> pd.Index:
+        """The (entity, time) index of the rows used (built on first use for :meth:`from_arrays` models)."""
+        if self._index is None:
+            g = self.groups
+            self._index = pd.MultiIndex.from_arrays([g.entity_labels[g.entity], g.time_labels[g.time]],
+                                                    names=["entity", "time"])
+        return self._index
+
+    @cached_property
+    def names_index(self) -> pd.Index:
+        """The regressor names as an Index (built once, shared by the results' Series)."""
+        return pd.Index(self.exog_names)
+
+    def _prepare(self, raw: np.ndarray, names: list[str]) -> None:
+        both = np.column_stack([self.y, raw])
+        if np.abs(both).max(initial=0.0) > MAX_ABS:  # only then is the row named (and the index built)
+            check_scale(both, [self.dependent_name, *names], self.index)
+        both = demean(both, self.groups, self.effects)
         y_dm, x_dm = both[:, 0], both[:, 1:]
         if np.linalg.norm(y_dm) <= ABSORBED_TOL * max(np.linalg.norm(self.y), 1.0):
             where = "constant" if self.effects == "none" else (
@@ -219,14 +354,14 @@ class PanelFE:
             which = [n for n, a in zip(names, absorbed) if a]
             msg = (f"regressor(s) {', '.join(which)} absorbed by the {_EFFECT_WORDS[self.effects]} fixed "
                    "effects (no variation left after removing them); dropped")
-            warnings.warn(msg, stacklevel=4)
+            warnings.warn(msg, stacklevel=5)
             self.notes.append(msg)
         collinear = np.zeros(len(names), dtype=bool)
         collinear[~absorbed] = collinear_columns(x_dm[:, ~absorbed])
         if collinear.any():
             which = [n for n, c in zip(names, collinear) if c]
             msg = f"regressor(s) {', '.join(which)} collinear with the other regressors; dropped"
-            warnings.warn(msg, stacklevel=4)
+            warnings.warn(msg, stacklevel=5)
             self.notes.append(msg)
         keep = ~(absorbed | collinear)
         if not keep.any():
@@ -265,12 +400,12 @@ class PanelFE:
         return self._one_cluster(cluster)[:, None]
 
     def _one_cluster(self, cluster: object) -> np.ndarray:
-        levels = list(self.index.names) if self._is_panel else []
-        if cluster == "entity" or (levels and cluster == levels[0]):
-            return self.groups.entity
-        if cluster == "time" or (levels and cluster == levels[1]):
-            return self.groups.time
         if isinstance(cluster, str):
+            levels = list(self.index.names) if self._is_panel and cluster not in ("entity", "time") else []
+            if cluster == "entity" or (levels and cluster == levels[0]):
+                return self.groups.entity
+            if cluster == "time" or (levels and cluster == levels[1]):
+                return self.groups.time
             if self.data is None or cluster not in self.data.columns:
                 raise SpecificationError(f"cluster variable {cluster!r} is not a column of the data")
             values = self.data[cluster].to_numpy()[self._keep]
@@ -286,17 +421,7 @@ class PanelFE:
 
     def _nested_df(self, clusters: np.ndarray) -> int:
         """Effect parameters not nested in any cluster variable (Correia 2017)."""
-        def nested(codes: np.ndarray) -> bool:
-            n_groups = len(np.unique(codes))
-            return any(len(np.unique(np.column_stack([codes, clusters[:, j]]), axis=0)) == n_groups
-                       for j in range(clusters.shape[1]))
-
-        d = self.df_absorbed
-        if self.effects in ("entity", "twoway") and nested(self.groups.entity):
-            return d - self.groups.n_entities
-        if self.effects in ("time", "twoway") and nested(self.groups.time):
-            return d - self.groups.n_periods
-        return d
+        return nested_df(self.groups, self.effects, self.df_absorbed, clusters)
 
     # -- fit ----------------------------------------------------------------------
     def fit(
@@ -361,6 +486,8 @@ class PanelFE:
             limit = self.groups.n_periods
             if bandwidth is not None and not 0 <= bandwidth < limit:
                 raise SpecificationError(f"Driscoll-Kraay bandwidth must be in [0, {limit - 1}], got {bandwidth}")
+        if clusters is not None and min(len(np.unique(c)) for c in clusters.T) < 2:
+            raise SpecificationError("clustered standard errors need at least two clusters")
         if cov == "conley":
             vcov, info = self._conley(resid, df_resid, coords, cutoff_km, kernel, lag)
         else:
@@ -368,10 +495,7 @@ class PanelFE:
                                   bandwidth=bandwidth)
         if clusters is not None:
             g = info["n_clusters"]
-            g_min = min(g) if isinstance(g, tuple) else g
-            if g_min < 2:
-                raise SpecificationError("clustered standard errors need at least two clusters")
-            df_t = g_min - 1
+            df_t = (min(g) if isinstance(g, tuple) else g) - 1
         else:
             df_t = df_resid
         return PanelFEResults(self, params, vcov, resid, cov, info, df_t, df_resid, clusters, cluster)
@@ -414,22 +538,25 @@ class CoefficientTable:
 
 
 class PanelFEResults(CoefficientTable):
-    """Estimates of a :class:`PanelFE` model, in the linearmodels shape."""
+    """Estimates of a :class:`PanelFE` model, in the linearmodels shape.
+
+    The pandas views (``params``, ``std_errors``, ``tstats``, ``pvalues``,
+    ``cov``, ``resid``) and ``rsquared`` are built on first access, so a
+    loop that reads one number of many fits pays for no others; the arrays
+    are ``params_array``, ``std_errors_array``, ``cov_array`` and
+    ``resid_array``.
+    """
 
     def __init__(self, model: PanelFE, params: np.ndarray, vcov: np.ndarray, resid: np.ndarray, cov_type: str,
                  info: dict[str, object], df_t: int, df_resid: int, clusters: np.ndarray | None,
                  cluster_spec: object) -> None:
-        names = model.exog_names
         self.model = model
-        self.params = pd.Series(params, index=names, name="parameter")
-        self.cov = pd.DataFrame(vcov, index=names, columns=names)
-        self.std_errors = pd.Series(np.sqrt(np.diag(vcov)), index=names, name="std_error")
-        self.tstats = (self.params / self.std_errors).rename("tstat")
+        self.params_array = params
+        self.cov_array = vcov
+        self.std_errors_array = np.sqrt(np.diag(vcov))
+        self.resid_array = resid
         self.df_t = int(df_t)
         self.df_resid = int(df_resid)
-        self.pvalues = pd.Series(2 * stats.t.sf(np.abs(self.tstats.to_numpy()), self.df_t), index=names,
-                                 name="pvalue")
-        self.resid = pd.Series(resid, index=model.index, name="residual")
         self.nobs = len(resid)
         self.effects = model.effects
         self.entity_effects = model.effects in ("entity", "twoway")
@@ -444,8 +571,39 @@ class PanelFEResults(CoefficientTable):
         y_dm = model.y_dm
         y_centered = y_dm if model.effects != "none" else y_dm - y_dm.mean()
         self.rsquared_within = 1 - ss_res / float(y_centered @ y_centered)
-        xb = model.x @ params
-        self.rsquared = float(np.corrcoef(model.y, xb)[0, 1] ** 2) if np.std(xb) > 0 else 0.0
+
+    @cached_property
+    def params(self) -> pd.Series:
+        return pd.Series(self.params_array, index=self.model.names_index, name="parameter")
+
+    @cached_property
+    def cov(self) -> pd.DataFrame:
+        names = self.model.names_index
+        return pd.DataFrame(self.cov_array, index=names, columns=names)
+
+    @cached_property
+    def std_errors(self) -> pd.Series:
+        return pd.Series(self.std_errors_array, index=self.model.names_index, name="std_error")
+
+    @cached_property
+    def tstats(self) -> pd.Series:
+        return (self.params / self.std_errors).rename("tstat")
+
+    @cached_property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values from the t distribution with ``df_t`` degrees of freedom."""
+        t = self.params_array / self.std_errors_array
+        return pd.Series(2 * stats.t.sf(np.abs(t), self.df_t), index=self.model.names_index, name="pvalue")
+
+    @cached_property
+    def resid(self) -> pd.Series:
+        return pd.Series(self.resid_array, index=self.model.index, name="residual")
+
+    @cached_property
+    def rsquared(self) -> float:
+        """Squared correlation of the outcome and the fitted :math:`x'\\hat\\beta` (the "overall" R-squared)."""
+        xb = self.model.x @ self.params_array
+        return float(np.corrcoef(self.model.y, xb)[0, 1] ** 2) if np.std(xb) > 0 else 0.0
 
     def wild_bootstrap(self, param: str, **kwargs: object) -> object:
         """Wild cluster bootstrap of one coefficient, reported beside the clustered p-value.
@@ -498,16 +656,3 @@ def _cov_label(kind: str, cluster: object, info: dict[str, object]) -> str:
         return f"Conley ({info['kernel']}, {info['cutoff_km']:g} km{serial})"
     return kind
 
-
-#: values above this overflow float64 when squared (sums of squares, cross-products)
-_MAX_ABS = 1e150
-
-
-def _check_scale(values: np.ndarray, names: list[str], index: pd.Index) -> None:
-    """Refuse values so large that the normal equations overflow, naming the column and the row."""
-    big = np.abs(values) > _MAX_ABS
-    if big.any():
-        r, c = np.argwhere(big)[0]
-        where = ", ".join(str(v) for v in index[r]) if isinstance(index[r], tuple) else str(index[r])
-        raise DataError(f"column {names[c]!r} holds {values[r, c]:.3g} at ({where}): too large to estimate with "
-                        "(its square overflows); rescale the column (e.g. to thousands or logs)")

@@ -219,6 +219,54 @@ def _sdm_draws(y: pd.Series, exog: pd.DataFrame, treatment: str, w: Any, effects
                      for p in paths])
 
 
+def _sdm_draws_fwl(model: Any, treatment: str, within: str, rng: np.random.Generator, size: int) -> np.ndarray:
+    r"""``size`` SDM placebo estimates without refitting the whole model.
+
+    Only the treatment x and its lag Wx change between permutations: the
+    lags of all permutations of the chunk are one sparse product, and each
+    permutation's design is the real one with those two columns replaced
+    (transformed as :func:`vagg.models.spatial.likelihood.make_design` does).  The concentrated
+    likelihood depends on the data through :math:`e_0'e_0, e_0'e_1, e_1'e_1`
+    only (the residuals of :math:`\tilde y` and :math:`\widetilde{Wy}` on the
+    design; :func:`vagg.models.spatial.likelihood.fit_lag`), so each
+    permutation costs two k x k solves and the one-dimensional maximisation
+    over rho -- with the fit's own arithmetic and optimiser, so the estimates
+    are those of a full refit -- but no information matrix, traces or
+    results.  NaN where the maximum is on the boundary or the design is
+    singular.
+    """
+    from vagg.models.spatial import likelihood as ml
+
+    d = model.design()
+    names = model.regressor_names()
+    moving = [names.index(treatment), names.index(f"W_{treatment}")]
+    paths = permuted_paths(model.x[:, :, model.exog_names.index(treatment)], within, rng, size)
+    paths = paths.transpose(1, 2, 0)                                                  # N x T x size
+    lags = ml.lag(model.w, paths)
+    raw = model._regressors(model.durbin)
+    y, wy = d.y.ravel(), d.wy.ravel()
+    out = np.full(size, np.nan)
+    for p in range(size):
+        raw[:, :, moving[0]], raw[:, :, moving[1]] = paths[:, :, p], lags[:, :, p]
+        x = ml.within(raw, d.effects).reshape(len(y), -1)  # as make_design, so the arithmetic is the fit's
+        try:
+            b0, b1 = ml._ols(x, y), ml._ols(x, wy)
+        except np.linalg.LinAlgError:
+            continue
+        e0, e1 = y - x @ b0, wy - x @ b1
+        a, b, c = e0 @ e0, e0 @ e1, e1 @ e1
+
+        def conc(rho: float, a: float = a, b: float = b, c: float = c) -> float:  # as fit_lag's
+            return -0.5 * d.n_eff * np.log((a - 2 * rho * b + rho * rho * c) / d.n_eff) + d.jacobian(model.operator,
+                                                                                                   rho)
+        try:
+            rho = ml._maximise(conc, model.operator, "rho")
+        except SpecificationError:
+            continue
+        out[p] = (b0 - rho * b1)[moving[0]]
+    return out
+
+
 def spatial_placebo_test(
     data: pd.DataFrame,
     outcome: str,
@@ -231,18 +279,25 @@ def spatial_placebo_test(
     seed: int | None = 0,
     n_jobs: int = 1,
     client: Any = None,
+    method: str = "batched",
 ) -> PlaceboResult:
     """Placebo test of the coefficient of ``treatment`` in a spatial Durbin model.
 
     As :func:`placebo_test`, but each permutation is a maximum-likelihood SDM
-    fit (:class:`~vagg.models.SpatialPanel`, no closed form), so it costs one
-    fit per draw (about 10 ms on the demo panel); chunks run in parallel with
+    fit (:class:`~vagg.models.SpatialPanel`, no closed form).  With
+    ``method="batched"`` (default) the regression algebra of all
+    permutations of a chunk is done at once and only the one-dimensional
+    maximisation over rho runs per permutation (:func:`_sdm_draws_fwl`);
+    ``method="refit"`` fits the whole model on every permuted data set (the
+    brute-force reference, one fit per draw).  Chunks run in parallel with
     ``n_jobs`` or a dask ``client``.  The treatment and its spatial lag are
     both permuted (the lag is rebuilt from the permuted treatment).  Draws
     whose likelihood has no interior maximum are dropped; ``draws`` holds the
     others and the p-value counts them only.
     """
     _check(within, effects, n_perm)
+    if method not in ("batched", "refit"):
+        raise SpecificationError(f"method must be 'batched' or 'refit', got {method!r}")
     controls = list(controls)
     df = validate_panel(data, balanced=True, required=[outcome, treatment, *controls])
     to_sparse(w, df.index.get_level_values(0).unique())  # bad weights are refused here, not read as a failed fit
@@ -250,6 +305,12 @@ def spatial_placebo_test(
     estimate = _sdm_coefficient(df[outcome], exog, treatment, w, effects)
     if not np.isfinite(estimate):
         raise SpecificationError("the SDM cannot be estimated on the real data; no placebo")
-    fn = partial(_sdm_draws, df[outcome], exog, treatment, w, effects, within)
+    if method == "refit":
+        fn = partial(_sdm_draws, df[outcome], exog, treatment, w, effects, within)
+    else:
+        from vagg.models.spatial import SpatialPanel
+
+        fn = partial(_sdm_draws_fwl, SpatialPanel(df[outcome], exog, w, model="sdm", effects=effects), treatment,
+                     within)
     draws = run_chunks(fn, n_perm, seed, n_jobs=n_jobs, client=client, desc="SDM placebo")
     return _result(estimate, draws, len(df), within)

@@ -28,6 +28,7 @@ import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import check_panel_index, validate_panel
+from vagg.models._guards import check_balanced_outcome_varies, check_scale
 from vagg.models._within import absorbed_columns, collinear_columns
 from vagg.models.spatial import dynamic as dyn
 from vagg.models.spatial import likelihood as ml
@@ -182,7 +183,10 @@ class SpatialPanel:
                 "islands kept); row-standardise W, or pass lee_yu=False for the direct approach (exact maximum "
                 "likelihood with explicit time dummies)"
             )
+        check_scale(frame[[self.dependent_name, *self.exog_names]].to_numpy(dtype=float),
+                    [self.dependent_name, *self.exog_names], frame.index)
         self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
+        check_balanced_outcome_varies(self.y, self.dependent_name, effects)
         self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
         self.index = frame.index
 
