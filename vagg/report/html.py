@@ -36,7 +36,7 @@ table.vagg-table td.notes { text-align: left; font-size: .75rem; white-space: no
 table.vagg-table td { white-space: nowrap; }
 figure { margin: 1rem 0; } figure img { width: 44rem; max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: #566573; }
-nav ol { columns: 2; }
+nav ol { columns: 2 22rem; column-gap: 3rem; } nav li { break-inside: avoid; }
 @page { size: A4; margin: 1.6cm 1.4cm; }
 @media print { body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
                .table-wrap { overflow: visible; }
