@@ -47,3 +47,36 @@ def cigar(reference_dir):
     d["region"] = d["state"] % 5
     d["const"] = 1.0
     return d.set_index(["state", "year"])
+
+
+@pytest.fixture(scope="session")
+def demo_output(tmp_path_factory):
+    """One ``vagg demo`` run shared by the pipeline and report tests: (folder, manifest, texts off canvas).
+
+    Every figure the pipeline writes is checked as it is saved: the third item maps each figure's name to
+    the texts drawn outside its canvas (:func:`vagg.report.figures.text_outside_canvas`).
+    """
+    import json
+
+    from click.testing import CliRunner
+
+    from vagg.cli import main
+    from vagg.report import figures
+
+    out = tmp_path_factory.mktemp("demo")
+    real = figures.save_figure
+    outside: dict[str, list[str]] = {}
+
+    def checking(fig, folder, name, *args, **kwargs):
+        paths = real(fig, folder, name, *args, **kwargs)
+        outside[name] = figures.text_outside_canvas(fig)
+        return paths
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(figures, "save_figure", checking)
+    try:
+        result = CliRunner().invoke(main, ["demo", "--out", str(out), "--quiet"])
+    finally:
+        patch.undo()
+    assert result.exit_code == 0, result.output
+    return out, json.loads((out / "manifest.json").read_text()), outside

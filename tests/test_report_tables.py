@@ -80,35 +80,121 @@ def test_latex_has_booktabs_and_no_unescaped_specials(wage_results):
     assert latex_escape("a_b^c~d\\") == "a\\_b\\textasciicircum{}c\\textasciitilde{}d\\textbackslash{}"
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no TeX engine on this machine")
-def test_latex_compiles(tmp_path, wage_results):
-    fe, one = wage_results
-    tex = regression_table([fe, one], title="lwage_it").to_latex()
-    doc = "\\documentclass{article}\\usepackage{booktabs}\\begin{document}" + tex + "\\end{document}"
+def _compile(tmp_path, doc: str) -> str:
+    """pdflatex ``doc``; returns the log (TeX is installed by .ci/run, so this never skips in CI)."""
+    assert shutil.which("pdflatex"), "pdflatex missing: .ci/run installs texlive-latex-base/-recommended"
     (tmp_path / "t.tex").write_text(doc)
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path, capture_output=True)
-    assert run.returncode == 0, run.stdout[-2000:]
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    log = (tmp_path / "t.log").read_text(errors="replace")
+    assert run.returncode == 0, log[-3000:]
+    return log
 
 
-def test_word_excel_csv_hold_the_same_cells(tmp_path, wage_results):
+def test_latex_compiles_and_fits_the_page(tmp_path, wage_results):
+    fe, one = wage_results
+    narrow = regression_table([fe, one], title="lwage_it")
+    wide_results = [fe, one] * 5
+    names = [f"a rather long model name {k}" for k in range(10)]
+    wide = regression_table(wide_results, model_names=names, title="ten models side by side")
+    log = _compile(tmp_path, vagg.report.latex_document(narrow, wide))
+    assert "Overfull \\hbox" not in log  # the wide table is scaled to the line width
+    assert "\\resizebox" in wide.to_latex()
+    landscape = _compile(tmp_path, vagg.report.latex_document(wide, landscape=True))  # pdflscape pages
+    assert "Overfull \\hbox" not in landscape
+
+
+def test_word_excel_csv_hold_the_same_numbers(tmp_path, wage_results):
+    # The machine-readable CSV is the reference: Excel holds the same numbers as numbers (the number format
+    # prints stars and parentheses), Word shows them rounded to the printed decimals.
     fe, one = wage_results
     table = regression_table([fe, one], title="Baseline")
     paths = table.write(tmp_path, "baseline")
     assert sorted(p.suffix for p in paths) == sorted(f".{f}" for f in vagg.report.FORMATS)
-    csv = pd.read_csv(tmp_path / "baseline.csv", dtype=str, keep_default_na=False)
-    expected = csv.to_numpy().tolist()
-    document = Document(tmp_path / "baseline.docx")
-    grid = document.tables[0]
-    docx_rows = [[c.text for c in row.cells] for row in grid.rows][1:]
-    assert docx_rows == expected
+    csv = pd.read_csv(tmp_path / "baseline.csv", comment="#")
+    assert list(csv.columns[:11]) == ["model", "dependent", "panel", "term", "label", "estimate", "se", "t", "p",
+                                      "ci_low", "ci_high"]
+    union = csv[(csv["model"] == "(1)") & (csv["term"] == "union_member")].iloc[0]
+    assert union["estimate"] == pytest.approx(fe.params["union_member"], rel=1e-12)
+    assert union["se"] == pytest.approx(fe.std_errors["union_member"], rel=1e-12)
+    assert union["p"] == pytest.approx(fe.pvalues["union_member"], rel=1e-12)
+    assert union["ci_low"] == pytest.approx(fe.conf_int().loc["union_member", "lower"], rel=1e-12)
+    assert len(csv) == 2 + 3  # (1): hours, union_member; (2): hours, union_member, married
+
     sheet = load_workbook(tmp_path / "baseline.xlsx").active
-    values = [[("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)]
-    start = values.index([""] + ["(1)", "(2)"]) + 1
-    assert [row[:3] for row in values[start:start + len(expected)]] == expected
+    rows = list(sheet.iter_rows())
+    labels = [r[0].value for r in rows]
+    document = Document(tmp_path / "baseline.docx")
+    docx_rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    docx_labels = [r[0] for r in docx_rows]
+    for _, term in csv.iterrows():
+        col = 1 + ["(1)", "(2)"].index(term["model"])
+        r = labels.index(term["term"])
+        est_cell, se_cell = rows[r][col], rows[r + 1][col]
+        assert isinstance(est_cell.value, float) and est_cell.value == pytest.approx(term["estimate"], rel=1e-12)
+        assert isinstance(se_cell.value, float) and se_cell.value == pytest.approx(term["se"], rel=1e-12)
+        assert est_cell.number_format.endswith('"' + "*" * int(term["stars"]) + '"') or term["stars"] == 0
+        assert se_cell.number_format.startswith('"("')
+        d = docx_labels.index(term["term"])
+        shown, shown_se = docx_rows[d][col], docx_rows[d + 1][col]
+        decimals = len(shown.rstrip("*").split(".")[1])
+        assert float(shown.rstrip("*")) == pytest.approx(round(term["estimate"], decimals), abs=10 ** -decimals / 2)
+        assert float(shown_se.strip("()")) == pytest.approx(round(term["se"], decimals), abs=10 ** -decimals / 2)
+    nobs = rows[labels.index("Observations")][1]
+    assert nobs.value == fe.nobs and nobs.number_format == "0"
     md = (tmp_path / "baseline.md").read_text()
-    assert _numbers(md)[:6] == _numbers(",".join(",".join(r) for r in expected))[:6]
     html = (tmp_path / "baseline.html").read_text()
-    assert "<table" in html and csv.iloc[3, 1] in html
+    assert docx_rows[docx_labels.index("union_member")][1] in md and docx_rows[docx_labels.index("union_member")][1] in html
+
+
+def test_adaptive_precision_pvalues_and_no_stars_on_variances():
+    # Known truth: a tiny non-zero coefficient must not print as 0.000; a variance gets no stars.
+    from vagg.report.numbers import format_number, format_pvalue
+
+    assert format_number(-1.234e-7, 3)[0] == "-1.2e-07"
+    assert format_number(0.00042, 3)[0] == "0.00042"
+    assert format_number(0.00042, 3, precision="scientific")[0] == "4.2e-04"
+    assert format_number(0.0, 3)[0] == "0.000" and format_number(-0.0001, 3, decimals=3)[0] == "0.000"
+    assert format_pvalue(0.00001)[0] == "<0.001" and format_pvalue(0.0123)[0] == "0.012"
+
+    class Fit:
+        params = pd.Series({"gdp": -2.0e-7, "x": 0.5, "sigma2": 2.0e-5, "rho": 0.3})
+        std_errors = pd.Series({"gdp": 5.0e-8, "x": 0.1, "sigma2": 2.0e-6, "rho": 0.05})
+        pvalues = pd.Series({"gdp": 6e-5, "x": 1e-6, "sigma2": 1e-9, "rho": 1e-8})
+        table_info = {"dependent": "y", "nobs": 10}
+
+    table = regression_table([Fit()], labels={"gdp": "GDP per capita"})
+    cells = table.body.iloc[:, 0].tolist()
+    labels = table.body.index.tolist()
+    assert cells[labels.index("GDP per capita")] == "-2.0e-07***"
+    assert cells[labels.index("GDP per capita") + 1] == "(5.0e-08)"
+    assert cells[labels.index("sigma2")] == "2.0e-05" and "*" not in cells[labels.index("sigma2")]
+    assert cells[labels.index("rho")] == "0.300***"
+    assert any("Variance parameters carry no stars" in n for n in table.notes)
+    assert regression_table([Fit()], stat="p").body.iloc[labels.index("x") + 1, 0] == "(<0.001)"
+    assert "0.000" not in " ".join(cells)
+    frame = frame_table(pd.DataFrame({"estimate": [3e-6], "pvalue": [2e-6], "wald_p": [0.5]}, index=["a"]))
+    assert frame.body.iloc[0].tolist() == ["3.0e-06", "<0.001", "0.500"]
+
+
+@pytest.mark.parametrize("simulated", [True, False])
+def test_every_format_says_simulated_only_when_simulated(tmp_path, wage_results, simulated):
+    fe, one = wage_results
+    regression = regression_table([fe, one], title="Baseline")
+    descriptive = frame_table(pd.DataFrame({"mean": [1.5]}, index=["x"]), title="Summary")
+    for name, table in (("reg", regression), ("desc", descriptive)):
+        table.write(tmp_path, name, simulated=simulated)
+        texts = {fmt: (tmp_path / f"{name}.{fmt}").read_text() for fmt in ("tex", "md", "html", "csv")}
+        document = Document(tmp_path / f"{name}.docx")
+        texts["docx"] = "\n".join(p.text for p in document.paragraphs)
+        book = load_workbook(tmp_path / f"{name}.xlsx")
+        texts["xlsx"] = "\n".join(str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None)
+        for fmt, text in texts.items():
+            assert ("SIMULATED" in text) is simulated, (name, fmt)
+        assert texts["csv"].startswith("# ") and ("# SIMULATED DATA" in texts["csv"]) is simulated
+        assert (document.core_properties.keywords == "SIMULATED") is simulated
+        assert (book.properties.keywords == "SIMULATED") is simulated
+        assert not table.simulated  # write() does not change the table
 
 
 def test_frame_table_formats_numbers():
@@ -120,14 +206,30 @@ def test_frame_table_formats_numbers():
         table.write("unused", "t", formats=["pdf"])
 
 
-def test_effects_blocks_from_impacts(wage_results):
-    fe, _ = wage_results
+def test_spatial_table_in_grouped_panels(wage_results):
+    # The xsmle / esttab layout: Main, W·x, Spatial, Variance, Direct, Indirect, Total, rows under labels.
+    class Sdm:
+        params = pd.Series({"x": 0.5, "W_x": 0.1, "rho": 0.3, "sigma2": 0.02})
+        std_errors = pd.Series({"x": 0.1, "W_x": 0.2, "rho": 0.05, "sigma2": 0.002})
+        pvalues = pd.Series({"x": 1e-6, "W_x": 0.6, "rho": 1e-8, "sigma2": 1e-9})
+        table_info = {"dependent": "y", "nobs": 210, "entity_effects": True, "time_effects": True}
+
     impacts = pd.DataFrame({"direct": [0.5], "indirect": [0.2], "total": [0.7], "direct_se": [0.1],
-                            "indirect_se": [0.5], "total_se": [0.2]}, index=["hours"])
-    table = regression_table([fe], effects=[impacts])
-    assert table.body.loc["Direct effects: hours"].iloc[0] == "0.500***"
-    assert table.body.loc["Indirect (spillover) effects: hours"].iloc[0] == "0.200"
-    assert table.body.loc["Total effects: hours"].iloc[0] == "0.700***"
+                            "indirect_se": [0.5], "total_se": [0.2]}, index=["x"])
+    table = regression_table([Sdm(), Sdm()], effects=[impacts, None], labels={"x": "Virtual agglomeration"})
+    labels = table.body.index.tolist()
+    headings = [labels[i] for i in table.headings]
+    assert headings == ["Main", "W·x", "Spatial", "Variance", "Direct effects", "Indirect (spillover) effects",
+                        "Total effects"]
+    col = table.body.iloc[:, 0].tolist()
+    positions = [i for i, label in enumerate(labels) if label == "Virtual agglomeration"]
+    assert len(positions) == 5  # Main, W·x, Direct, Indirect, Total
+    assert [col[i] for i in positions] == ["0.500***", "0.100", "0.500***", "0.200", "0.700***"]
+    assert table.body.iloc[positions[2], 1] == ""  # no effects for the second model
+    data = table.data
+    assert data.loc[(data["model"] == "(1)") & (data["panel"] == "indirect"), "estimate"].item() == 0.2
+    assert set(data["panel"]) == {"main", "wx", "spatial", "variance", "direct", "indirect", "total"}
+    assert "Virtual agglomeration" in table.to_latex() and "\\textit{W$\\cdot$x}" in table.to_latex()
 
 
 def test_vagg_and_linearmodels_results_tabulate_the_same_numbers():
@@ -162,3 +264,31 @@ def test_missing_writer_library_is_a_clear_error(tmp_path, monkeypatch):
     table = frame_table(pd.DataFrame({"a": [1.0]}))
     with pytest.raises(vagg.SpecificationError, match=r"'docx' needs docx: pip install 'vagg\[docx\]'"):
         table.write(tmp_path, "t", formats=["docx"])
+
+
+def test_rescaled_regressor_matches_a_refit_on_the_rescaled_data(tmp_path):
+    # Brute-force twin: precision="rescale" shows GDP ÷ 10^k; refitting with the regressor divided by 10^k must
+    # give the same numbers (coefficients and se times 10^k, t and p unchanged).
+    from linearmodels.datasets import wage_panel
+
+    data = wage_panel.load().set_index(["nr", "year"])
+    data["hours_tiny"] = data["hours"] * 1000.0  # coefficients of order 1e-7
+    fit = lm.PanelOLS.from_formula("lwage ~ hours_tiny + union + EntityEffects", data).fit(cov_type="robust")
+    table = regression_table([fit], precision="rescale", labels={"hours_tiny": "Hours"})
+    k = -int(np.floor(np.log10(abs(fit.params["hours_tiny"])))) - 1
+    label = f"Hours ÷ 10{str(k).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+    assert label in table.body.index
+    data["hours_rescaled"] = data["hours_tiny"] / 10.0 ** k
+    refit = lm.PanelOLS.from_formula("lwage ~ hours_rescaled + union + EntityEffects", data).fit(cov_type="robust")
+    row = table.body.index.get_loc(label)
+    est, se = refit.params["hours_rescaled"], refit.std_errors["hours_rescaled"]
+    assert 0.1 <= abs(est) < 1
+    stars = "*" * int((refit.pvalues["hours_rescaled"] < np.array([0.1, 0.05, 0.01])).sum())
+    assert table.body.iloc[row, 0] == f"{est:.3f}{stars}" and table.body.iloc[row + 1, 0] == f"({se:.3f})"
+    tidy = table.data.set_index("term")
+    assert tidy.loc["hours_tiny", "estimate"] == pytest.approx(est, rel=1e-9)
+    assert tidy.loc["hours_tiny", "scale"] == 10.0 ** k and tidy.loc["union", "scale"] == 1.0
+    assert tidy.loc["hours_tiny", "p"] == pytest.approx(refit.pvalues["hours_rescaled"], rel=1e-9)
+    assert any("Hours ÷ 10" in n for n in table.notes)
+    assert "0.000" not in table.body.iloc[row, 0]
+    _compile(tmp_path, vagg.report.latex_document(table))  # ÷ and superscripts are escaped for LaTeX

@@ -178,8 +178,10 @@ def test_indicator_panel_and_report_figure(curve):
     assert ind.shape == (48, 2 + 2 + 2 + 3 + 2) and (ind.sum(axis=1) == 5).all()
     from vagg.report.figures import specification_curve as figure
 
-    fig = figure(curve.table, curve.varying)
+    fig = figure(curve.table, curve.varying, facet=None)
     assert len(fig.axes) == 2 and len(fig.axes[0].collections[1].get_offsets()) == 48
+    faceted = figure(curve.table, curve.varying)  # default: one column of panels per outcome
+    assert len(faceted.axes) == 4 and [len(ax.collections[1].get_offsets()) for ax in faceted.axes[:2]] == [24, 24]
 
 
 def test_bad_choices_are_named(demo_panel):

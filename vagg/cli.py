@@ -146,5 +146,18 @@ def init(directory: Path, force: bool) -> None:
         click.echo(f"wrote {path}")
 
 
+@main.command("report-pdf", help="Print DIR/report.html to DIR/report.pdf with headless Chromium.")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--pdf", "pdf", type=click.Path(path_type=Path), default=None, help="Target (default DIR/report.pdf).")
+def report_pdf_command(directory: Path, pdf: Path | None) -> None:
+    from vagg.report.pdf import report_pdf
+
+    try:
+        target = report_pdf(directory, pdf)
+    except (DataError, SpecificationError) as exc:
+        _fail(exc)
+    click.echo(f"wrote {target}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

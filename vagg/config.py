@@ -85,6 +85,9 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "output": {
         "dir": ((str,), "vagg-output"),
         "formats": ((list,), ["csv", "md", "tex", "html"]),
+        "city_names": ((str,), "en"),        # maps name the cities in English ("en") or Chinese ("zh")
+        "table1_years": ((list,), []),       # years of the Table 1 layout and maps; [] = first, middle, last
+        "precision": ((str,), "auto"),       # tiny non-zero numbers: "auto" (more decimals), "scientific", "rescale"
     },
 }
 
@@ -140,6 +143,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("weights", "standardise"): ("row", "spectral", "none"),
     ("weights", "islands"): ("raise", "keep", "nearest"),
     ("weights", "metric"): ("great-circle", "projected"),
+    ("output", "city_names"): ("en", "zh"),
+    ("output", "precision"): ("auto", "scientific", "rescale"),
     ("threshold", "n_thresholds"): (1, 2, 3),
     ("threshold", "effects"): ("entity", "twoway"),
     ("quantile", "effects"): ("entity", "twoway"),
@@ -147,6 +152,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("dynamic", "effects"): ("entity", "twoway"),
     ("moderation", "moderated_path"): ("a", "b", "both"),
 }
+#: free-form sections: any key, each value of this type (``[labels]``: variable -> display label)
+FREE_SECTIONS: dict[str, type] = {"labels": str}
 
 #: keys whose (integer) value has a lower bound
 MINIMUM: dict[tuple[str, str], int] = {
@@ -269,8 +276,16 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
 
     config: dict[str, Any] = {}
     for section in raw:
-        if section not in SCHEMA:
-            raise _unknown(section, list(SCHEMA), "")
+        if section not in SCHEMA and section not in FREE_SECTIONS:
+            raise _unknown(section, [*SCHEMA, *FREE_SECTIONS], "")
+    for section, kind in FREE_SECTIONS.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise SpecificationError(f"config section [{section}] must be a table")
+        for key, value in given.items():
+            if not isinstance(value, kind):
+                raise SpecificationError(f"config key {section}.{key} must be {kind.__name__}, got {value!r}")
+        config[section] = dict(given)
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})
         if not isinstance(given, dict):

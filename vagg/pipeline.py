@@ -56,18 +56,19 @@ class _Stages:
 class _Output:
     """Writes tables and figures into the output folder."""
 
-    def __init__(self, out_dir: Path, formats: list[str]) -> None:
+    def __init__(self, out_dir: Path, formats: list[str], simulated: bool = False) -> None:
         self.out_dir = out_dir
         self.formats = formats
+        self.simulated = simulated  # every table and figure of simulated data says so
 
     def table(self, table, name: str):
-        table.write(self.out_dir / "tables", name, self.formats)
+        table.write(self.out_dir / "tables", name, self.formats, simulated=self.simulated)
         return table
 
     def figure(self, fig, name: str) -> str:
         from vagg.report.figures import save_figure
 
-        paths = save_figure(fig, self.out_dir / "figures", name)
+        paths = save_figure(fig, self.out_dir / "figures", name, simulated=self.simulated)
         return str(paths[0].relative_to(self.out_dir))
 
 
@@ -285,6 +286,18 @@ def build_variables(panel: pd.DataFrame, config: dict[str, Any],
     return panel, built
 
 
+def table1_years(years: list[int], chosen: list[int]) -> list[int]:
+    """The years of the Table 1 layout and the index maps: ``chosen`` (config key output.table1_years; the
+    source study's 2011, 2015, 2020), or the first, middle and last year of the panel when none are chosen."""
+    if not chosen:
+        return [years[0], years[len(years) // 2], years[-1]] if len(years) >= 3 else list(years)
+    missing = [y for y in chosen if y not in years]
+    if missing:
+        raise SpecificationError(f"config key output.table1_years names years not in the panel: {missing}; "
+                                 f"the panel has {years[0]}-{years[-1]}")
+    return list(chosen)
+
+
 def select_variants(variants: dict[str, Any], chosen: list[str]) -> dict[str, Any]:
     """The robustness variants whose names start with one of ``chosen`` (all when empty).
 
@@ -326,7 +339,8 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
     matrices = plan.get("matrices") or {}
     w = next(iter(matrices.values())) if matrices and plan.get("balanced", True) else None
     years = sorted(panel.index.get_level_values(1).unique())
-    shown_years = [years[0], years[len(years) // 2], years[-1]] if len(years) >= 3 else years
+    shown_years = table1_years(years, config["output"].get("table1_years", []))
+    res["shown_years"] = shown_years
     if plan["table1"]:
         res["table1"] = index_table(built["index"], years=shown_years)
         seed_table = load_seed_table1()
@@ -433,9 +447,11 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
         treatments = ({name.split(": ")[-1]: variant["columns"][x]
                        for name, variant in checks.index_variants(panel, x, system=system).items()}
                       if plan["build_index"] else [x])
-        return checks.specification_curve(panel, outcomes=outcomes, treatments=treatments,
-                                          controls={"none": [], "controls": controls}, n_boot=200, seed=seed,
-                                          n_jobs=1, progress=False)
+        # one curve per outcome: outcomes on different scales are not pooled, and each has its joint test
+        return {outcome: checks.specification_curve(panel, outcomes=[outcome], treatments=treatments,
+                                                    controls={"none": [], "controls": controls}, n_boot=200,
+                                                    seed=seed, n_jobs=1, progress=False)
+                for outcome in outcomes}
 
     res["speccurve"] = stages.run("specification curve", curve)
     optional, notes = run_optional(panel, config, plan, stages, w)
@@ -528,14 +544,16 @@ def run_pipeline(config: dict[str, Any], out: str | Path | None = None, progress
     simulated = bool(config["data"]["simulated"])
     folder = OutputFolder(target, wait=wait)
     with folder as tmp:
-        output = _Output(tmp, list(config["output"]["formats"]))
+        output = _Output(tmp, list(config["output"]["formats"]), simulated=simulated)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             from vagg.report.assemble import build_report
 
             results = run_stages(panel, config, stages, plan)
             results["data_notes"] = list(panel.attrs.get("notes", [])) + missing.lines(plan["names"])
-            report = stages.run("report", build_report, results, output, simulated)
+            report = stages.run("report", build_report, results, output, simulated,
+                                labels=config.get("labels", {}), city_language=config["output"].get("city_names", "en"),
+                                precision=config["output"].get("precision", "auto"))
         results["panel"].to_csv(tmp / "panel.csv")
         report.write(tmp / "report.html")
         manifest = {

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
-from vagg.report.figures import style
+from vagg.report.figures import style, wrap
 
 COLOURS = ("#1b4f72", "#c0392b", "#27ae60", "#8e44ad", "#d68910")
 
@@ -56,10 +56,9 @@ def event_study_plot(estimates: pd.DataFrame | Mapping[str, pd.DataFrame], title
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if title:
-            ax.set_title(title)
+            ax.set_title(wrap(title, 48))
         if len(tables) > 1:
             ax.legend()
-        fig.tight_layout()
     return fig
 
 
@@ -91,8 +90,7 @@ def conditional_effect_plot(curve: pd.DataFrame, points: Sequence[float] = (), t
         ax.set_xlabel(str(curve.index.name or "moderator"))
         ax.set_ylabel(ylabel)
         if title:
-            ax.set_title(title)
-        fig.tight_layout()
+            ax.set_title(wrap(title, 48))
     return fig
 
 
@@ -112,7 +110,6 @@ def bacon_plot(comparisons: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.set_xlabel("weight")
         ax.set_ylabel("2x2 DID estimate")
         if title:
-            ax.set_title(title)
+            ax.set_title(wrap(title, 48))
         ax.legend(fontsize=7)
-        fig.tight_layout()
     return fig

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
-from vagg.report.figures import PALETTE, plt, style
+from vagg.report.figures import PALETTE, plt, style, wrap
 
 
 def threshold_lr_plot(profiles: Mapping[str, pd.DataFrame], critical_value: float, xlabel: str = "threshold",
@@ -50,8 +50,7 @@ def threshold_lr_plot(profiles: Mapping[str, pd.DataFrame], critical_value: floa
             ax.set_title(f"{name} = {best:.4g}")
             ax.legend(loc="upper right")
         if title:
-            fig.suptitle(title)
-        fig.tight_layout()
+            fig.suptitle(wrap(title, int(fig.get_figwidth() * 9)))
     return fig
 
 
@@ -86,8 +85,7 @@ def quantile_process_plot(process: pd.DataFrame, regressors: Sequence[str] | Non
             ax.set_xlim(np.min(part["quantile"]) - 0.02, np.max(part["quantile"]) + 0.02)
         axes[0][0].set_ylabel("coefficient")
         if title:
-            fig.suptitle(title)
-        fig.tight_layout()
+            fig.suptitle(wrap(title, int(fig.get_figwidth() * 9)))
     return fig
 
 
@@ -122,5 +120,5 @@ def ellipse_map(gdf, ellipses, centres: pd.DataFrame | None = None, title: str =
                     label="gravity centre")
         ax.set_axis_off()
         ax.legend(loc="lower left", fontsize=7, ncol=2)
-        ax.set_title(title)
+        ax.set_title(wrap(title, 48))
     return fig

@@ -1,8 +1,14 @@
-"""One self-contained HTML report (figures as files beside it)."""
+"""One self-contained HTML report: figures embedded as data URIs, readable from 900 px wide.
+
+Wide tables scroll inside their own box (``.table-wrap``), never the page;
+:func:`vagg.report.pdf.report_pdf` prints the report to PDF.
+"""
 
 from __future__ import annotations
 
+import base64
 import html
+import mimetypes
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +16,11 @@ from vagg.report.table import Table
 
 _CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1c2833; line-height: 1.45; }
+       color: #1c2833; line-height: 1.45; overflow-wrap: break-word; }
+.table-wrap { max-width: 100%; overflow-x: auto; margin: 1rem 0; }
+.table-wrap table.vagg-table { margin: 0; }
+table.vagg-table th.panel { font-style: italic; text-align: left; padding-top: .4rem; }
+.simulated-note { color: #a04000; }
 h1, h2 { font-family: Helvetica, Arial, sans-serif; }
 h2 { border-bottom: 1px solid #d5d8dc; padding-bottom: .2rem; margin-top: 2.5rem; }
 .simulated { background: #fdebd0; border-left: 4px solid #d68910; padding: .6rem 1rem; }
@@ -22,10 +32,17 @@ table.vagg-table th:first-child { text-align: left; font-weight: normal; }
 table.vagg-table thead { border-top: 2px solid black; border-bottom: 1px solid black; }
 table.vagg-table tbody { border-bottom: 2px solid black; }
 table.vagg-table tr.section { border-top: 1px solid #7f8c8d; }
-table.vagg-table td.notes { text-align: left; font-size: .75rem; }
-figure { margin: 1rem 0; } figure img { max-width: 100%; }
+table.vagg-table td.notes { text-align: left; font-size: .75rem; white-space: normal; }
+table.vagg-table td { white-space: nowrap; }
+figure { margin: 1rem 0; } figure img { width: 44rem; max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: #566573; }
-nav ol { columns: 2; }
+nav ol { columns: 2 22rem; column-gap: 3rem; } nav li { break-inside: avoid; }
+@page { size: A4; margin: 1.6cm 1.4cm; }
+@media print { body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+               .table-wrap { overflow: visible; }
+               table.vagg-table { font-size: 7pt; }
+               table.vagg-table th, table.vagg-table td { white-space: normal; padding: .05rem .25rem; }
+               figure { break-inside: avoid; } h2 { break-after: avoid; } nav { display: none; } }
 """
 
 
@@ -42,7 +59,7 @@ class Section:
 
 @dataclass
 class Report:
-    """An HTML report; :meth:`write` links figures by relative path and checks they exist."""
+    """An HTML report; :meth:`write` embeds every figure (a path relative to the report) as a data URI."""
 
     title: str
     simulated: bool = False
@@ -53,8 +70,10 @@ class Report:
         self.sections.append(section)
         return section
 
-    def render(self) -> str:
-        parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>",
+    def render(self, images: dict[str, str] | None = None) -> str:
+        """The HTML; ``images`` maps a figure path to the ``src`` to use (a data URI), default the path."""
+        images = images or {}
+        parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>",
                  f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>",
                  f"<h1>{html.escape(self.title)}</h1>"]
         if self.simulated:
@@ -73,16 +92,28 @@ class Report:
                 parts.append(f"<p>{html.escape(section.text)}</p>")
             parts.extend(table.to_html() for table in section.tables)
             for path, caption in section.figures:
-                parts.append(f"<figure><img src='{html.escape(path)}' alt='{html.escape(caption)}'>"
+                parts.append(f"<figure><img src='{html.escape(images.get(path, path))}' alt='{html.escape(caption)}'>"
                              f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         parts.append("</body></html>")
         return "\n".join(parts)
 
     def write(self, path: str | Path) -> Path:
-        """Write the report; every linked figure must exist beside it."""
+        """Write the report, each figure (relative to the report's folder) embedded as a base64 data URI.
+
+        The file stands alone: it can be mailed or opened from anywhere.  A
+        figure that does not exist is an error naming it.
+        """
         path = Path(path)
         missing = [f for s in self.sections for f, _ in s.figures if not (path.parent / f).is_file()]
         if missing:
             raise FileNotFoundError(f"the report links figures that do not exist: {missing}")
-        path.write_text(self.render(), encoding="utf-8")
+        images = {f: data_uri(path.parent / f) for s in self.sections for f, _ in s.figures}
+        path.write_text(self.render(images), encoding="utf-8")
         return path
+
+
+def data_uri(path: str | Path) -> str:
+    """``data:<mime>;base64,...`` of a file (a figure embedded in the HTML)."""
+    path = Path(path)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")

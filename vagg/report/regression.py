@@ -4,7 +4,9 @@ Each column is one fitted model.  Cells hold the coefficient with
 significance stars and, in parentheses below, its standard error (or t
 statistic); footer rows give fixed effects, observations, within R^2,
 log-likelihood, the standard-error type and the number of clusters.  Spatial
-models may add their direct, indirect and total effects as separate blocks.
+models are laid out in grouped panels (Main, W·x, Spatial, Variance, Direct,
+Indirect, Total).  Numbers print with adaptive precision (:mod:`vagg.report.numbers`);
+the table's CSV is tidy, one row per model and term.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from scipy import stats
 
 from vagg._errors import SpecificationError
 from vagg.models._results import table_info as complete_info
+from vagg.report.numbers import (excel_pattern, format_number, format_pvalue, power_label, rescale_power,
+                                 shared_decimals)
 from vagg.report.table import Table
 
 SPATIAL_PARAMETERS = ("rho", "lambda")
-_EFFECT_BLOCKS = (("direct", "Direct effects"), ("indirect", "Indirect (spillover) effects"), ("total", "Total effects"))
+#: variance and scale parameters: no significance stars
+SCALE_PARAMETER = re.compile(r"sigma2?(_\w+)?|phi|omega2?")
+#: the panels of a spatial model's table, in order, and their headings
+PANEL_HEADINGS = {"main": "Main", "wx": "W·x", "spatial": "Spatial", "variance": "Variance",
+                  "direct": "Direct effects", "indirect": "Indirect (spillover) effects", "total": "Total effects"}
 
 
 def result_info(result: object) -> dict[str, object]:
@@ -92,21 +100,102 @@ def _extra_cell(value: object) -> str:
     return str(value)
 
 
-def _format(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
+def is_scale_parameter(name: str) -> bool:
+    """A variance or scale parameter (``sigma2``, ``sigma_u``, ``phi``, ...): printed without stars.
+
+    Its z test against zero tests a value on the boundary of the parameter
+    space, so significance stars would mislead.
+    """
+    return bool(SCALE_PARAMETER.fullmatch(str(name)))
 
 
-def _pair(est: float, se: float, p: float, stat: str, digits: int, levels: Sequence[float]) -> tuple[str, str]:
-    top = _format(est, digits) + stars_for(p, levels)
+def panel_of(name: str) -> str:
+    """The panel of a spatial-model row: ``main``, ``wx`` (``W_x``), ``spatial`` (rho, lambda) or ``variance``."""
+    if name.startswith("W_"):
+        return "wx"
+    if name in SPATIAL_PARAMETERS:
+        return "spatial"
+    if is_scale_parameter(name):
+        return "variance"
+    return "main"
+
+
+class _Grid:
+    """Rows of a regression table under construction: text, numbers, Excel formats, headings, rules."""
+
+    def __init__(self, ncol: int) -> None:
+        self.ncol = ncol
+        self.labels: list[str] = []
+        self.text: list[list[str]] = []
+        self.values: list[list[float]] = []
+        self.formats: list[list[str]] = []
+        self.headings: list[int] = []
+        self.sections: list[int] = []
+
+    def add(self, label: str, text: Sequence[str], values: Sequence[float] | None = None,
+            formats: Sequence[str] | None = None) -> None:
+        self.labels.append(label)
+        self.text.append(list(text))
+        self.values.append(list(values) if values is not None else [np.nan] * self.ncol)
+        self.formats.append(list(formats) if formats is not None else [""] * self.ncol)
+
+    def heading(self, label: str) -> None:
+        self.sections.append(len(self.labels))
+        self.headings.append(len(self.labels))
+        self.add(label, [""] * self.ncol)
+
+    def rule(self) -> None:
+        self.sections.append(len(self.labels))
+
+
+def _pair(est: float, se: float, p: float, stat: str, digits: int, levels: Sequence[float], starred: bool,
+          precision: str) -> tuple[tuple[str, float, str], tuple[str, float, str]]:
+    """(text, number, Excel format) of the estimate cell and of the cell in parentheses below it."""
+    decimals = shared_decimals([est, se], digits, precision)
+    top_text, top_fmt = format_number(est, digits, precision, suffix=stars_for(p, levels) if starred else "",
+                                      decimals=decimals)
     if stat == "se":
-        bottom = f"({_format(se, digits)})"
+        bottom = format_number(se, digits, precision, "(", ")", decimals=decimals)
+        value = se
     elif stat == "t":
-        bottom = f"({_format(est / se, 2)})" if se > 0 else "()"
+        t = est / se if se > 0 else np.nan
+        bottom = format_number(t, 2, precision, "(", ")", decimals=2) if np.isfinite(t) else ("()", "")
+        value = t
     elif stat == "p":
-        bottom = f"({_format(p, 3)})"
+        bottom = format_pvalue(p, "(", ")")
+        value = p
     else:
         raise SpecificationError(f"stat must be 'se', 't' or 'p', got {stat!r}")
-    return top, bottom
+    return (top_text, est, top_fmt), (bottom[0], value, bottom[1])
+
+
+def _interval(result: object, name: str, est: float, se: float) -> tuple[float, float]:
+    """The result's own 95% interval for ``name`` when it has one, else the Wald interval est ± 1.96 se."""
+    conf = getattr(result, "conf_int", None)
+    if callable(conf):
+        try:
+            ci = conf()
+            return float(ci.loc[name].iloc[0]), float(ci.loc[name].iloc[1])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    z = stats.norm.ppf(0.975)
+    return est - z * se, est + z * se
+
+
+def _rescale_powers(results: Sequence[object], regressors: list[str], effects: Sequence[pd.DataFrame | None] | None,
+                    digits: int) -> dict[str, int]:
+    """Per regressor (a lag ``W_x`` counts with ``x``), the power of ten that makes its coefficients print non-zero."""
+    values: dict[str, list[float]] = {}
+    for result in results:
+        for name in regressors:
+            if name in result.params.index and panel_of(name) in ("main", "wx"):
+                values.setdefault(name[2:] if name.startswith("W_") else name, []).append(float(result.params[name]))
+    for table in effects or []:
+        if table is not None:
+            for name in table.index:
+                values.setdefault(str(name), []).extend(float(table.loc[name, key]) for key in ("direct", "indirect",
+                                                                                              "total"))
+    return {name: k for name, found in values.items() if (k := rescale_power(found, digits))}
 
 
 def regression_table(
@@ -125,6 +214,7 @@ def regression_table(
     time_label: str = "Year FE",
     title: str = "",
     notes: Sequence[str] = (),
+    precision: str = "auto",
 ) -> Table:
     """Several fitted models side by side.
 
@@ -137,25 +227,44 @@ def regression_table(
         Column headers; default "(1)", "(2)", ...  The dependent variable is
         shown in the first row.
     labels
-        Display names by regressor (and by footer statistic).
+        Display names by regressor (and by footer statistic and dependent
+        variable); a spatial lag ``W_x`` is shown under the label of ``x``.
     keep, drop
         Regressors to show or hide, as exact names or regular expressions.
     order
         Regressors to put first, in this order.
     stars
-        p-value thresholds for one, two, three stars.
+        p-value thresholds for one, two, three stars.  Variance and scale
+        parameters (:func:`is_scale_parameter`) never get stars.
     stat
-        What goes in parentheses: ``"se"`` (default), ``"t"`` or ``"p"``.
+        What goes in parentheses: ``"se"`` (default), ``"t"`` or ``"p"``
+        (p-values print as ``<0.001`` below 0.001).
+    digits
+        Decimals; a non-zero estimate that would print as zero gets more
+        decimals or scientific notation (:mod:`vagg.report.numbers`,
+        ``precision`` "auto" or "scientific"), or, with ``precision="rescale"``,
+        its regressor is divided by a power of ten, shown as "x ÷ 10ᵏ" with a
+        note (coefficients and standard errors times 10ᵏ, t and p unchanged); an
+        estimate and its standard error share their decimals.
     groups
         Column groups ``(label, span)``.
     effects
         For spatial models, one impacts DataFrame per result (or None), as
         returned by ``SpatialResults.impacts()`` (columns direct, indirect,
-        total and their ``_se``); shown as separate blocks with z-test stars.
+        total and their ``_se``); shown with z-test stars.
 
     Returns
     -------
     Table
+        Models with spatial lags, spatial parameters or effects are laid out
+        in grouped panels as in xsmle / esttab: Main, W·x, Spatial, Variance,
+        Direct, Indirect, Total, each row under the variable's label.  The
+        table's :attr:`~Table.data` (its CSV) has one row per model and term:
+        ``model``, ``dependent``, ``panel``, ``term``, ``label``,
+        ``estimate``, ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``
+        (the result's own 95% interval, or est ± 1.96 se for effects), ``stars``
+        and ``scale`` (the factor 10ᵏ the row's numbers were multiplied by; 1
+        unless rescaled).
     """
     results = list(results)
     if not results:
@@ -169,75 +278,124 @@ def regression_table(
     regressors = _select(_ordered(results, order), keep, drop)
     if len(set(names)) < len(names):
         names = [f"({i + 1}) {n}" for i, n in enumerate(names)]
-
-    rows: list[tuple[str, list[str]]] = [("Dependent variable", [labels.get(str(i["dependent"]), str(i["dependent"]))
-                                                                 for i in infos])]
-    sections = [1]
-    for name in regressors:
-        tops, bottoms = [], []
-        for result in results:
-            if name in result.params.index:
-                top, bottom = _pair(float(result.params[name]), float(result.std_errors[name]),
-                                    float(result.pvalues[name]), stat, digits, levels)
-            else:
-                top, bottom = "", ""
-            tops.append(top)
-            bottoms.append(bottom)
-        rows.append((labels.get(name, name), tops))
-        rows.append(("", bottoms))
-
     if effects is not None:
         effects = list(effects)
         if len(effects) != len(results):
             raise SpecificationError(f"{len(effects)} effects tables for {len(results)} results")
-        for key, heading in _EFFECT_BLOCKS:
-            sections.append(len(rows))
-            rows.append((heading, [""] * len(results)))
+
+    powers = _rescale_powers(results, regressors, effects, digits) if precision == "rescale" else {}
+
+    def base_of(name: str) -> str:
+        return name[2:] if name.startswith("W_") else name
+
+    def label_of(name: str) -> str:
+        base = base_of(name) if name not in labels else name
+        shown = labels.get(name, labels.get(base, base))
+        k = powers.get(base_of(name), 0)
+        return f"{shown} ÷ {power_label(k)}" if k else shown
+
+    grid = _Grid(len(results))
+    grid.add("Dependent variable", [labels.get(str(i["dependent"]), str(i["dependent"])) for i in infos])
+    grid.rule()
+    tidy: list[dict[str, object]] = []
+    grouped = effects is not None or any(panel_of(n) in ("wx", "spatial") for n in regressors)
+
+    def term_rows(name: str, panel: str, sources: list[tuple[float, float, float, tuple[float, float]] | None]) -> None:
+        tops, bottoms = [], []
+        for k, source in enumerate(sources):
+            if source is None:
+                tops.append(("", np.nan, ""))
+                bottoms.append(("", np.nan, ""))
+                continue
+            est, se, p, (lo, hi) = source
+            scale = 10.0 ** powers.get(base_of(name), 0)
+            est, se, lo, hi = est * scale, se * scale, lo * scale, hi * scale
+            starred = not is_scale_parameter(name)
+            top, bottom = _pair(est, se, p, stat, digits, levels, starred, precision)
+            tops.append(top)
+            bottoms.append(bottom)
+            tidy.append({"model": names[k], "dependent": str(infos[k]["dependent"]), "panel": panel, "term": name,
+                         "label": label_of(name), "estimate": est, "se": se,
+                         "t": est / se if se > 0 else np.nan, "p": p, "ci_low": lo, "ci_high": hi,
+                         "stars": len(stars_for(p, levels)) if starred else 0, "scale": scale})
+        grid.add(label_of(name), [c[0] for c in tops], [c[1] for c in tops], [c[2] for c in tops])
+        grid.add("", [c[0] for c in bottoms], [c[1] for c in bottoms], [c[2] for c in bottoms])
+
+    def param_source(result: object, name: str):
+        if name not in result.params.index:
+            return None
+        est, se = float(result.params[name]), float(result.std_errors[name])
+        return est, se, float(result.pvalues[name]), _interval(result, name, est, se)
+
+    panels = [p for p in PANEL_HEADINGS if p in {panel_of(n) for n in regressors}] if grouped else ["main"]
+    for panel in panels:
+        chosen = [n for n in regressors if not grouped or panel_of(n) == panel]
+        if grouped:
+            grid.heading(PANEL_HEADINGS[panel])
+        for name in chosen:
+            term_rows(name, panel_of(name), [param_source(r, name) for r in results])
+
+    if effects is not None:
+        z = stats.norm.ppf(0.975)
+        for key in ("direct", "indirect", "total"):
             impact_names: list[str] = []
             for table in effects:
                 if table is not None:
                     impact_names += [str(n) for n in table.index if str(n) not in impact_names]
-            for name in _select(impact_names, keep, drop):
-                tops, bottoms = [], []
+            chosen = _select(impact_names, keep, drop)
+            if not chosen:
+                continue
+            grid.heading(PANEL_HEADINGS[key])
+            for name in chosen:
+                sources = []
                 for table in effects:
                     if table is None or name not in table.index:
-                        tops.append("")
-                        bottoms.append("")
+                        sources.append(None)
                         continue
                     est, se = float(table.loc[name, key]), float(table.loc[name, f"{key}_se"])
                     p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else np.nan
-                    top, bottom = _pair(est, se, p, stat, digits, levels)
-                    tops.append(top)
-                    bottoms.append(bottom)
-                label = labels.get(name, name)
-                rows.append((f"{heading}: {label}", tops))
-                rows.append(("", bottoms))
+                    sources.append((est, se, p, (est - z * se, est + z * se)))
+                term_rows(name, key, sources)
 
-    sections.append(len(rows))
-    rows.append((entity_label, ["Yes" if i["entity_effects"] else "No" for i in infos]))
-    rows.append((time_label, ["Yes" if i["time_effects"] else "No" for i in infos]))
-    rows.append(("Observations", [str(int(i["nobs"])) if i["nobs"] is not None else "" for i in infos]))
+    grid.rule()
+    grid.add(entity_label, ["Yes" if i["entity_effects"] else "No" for i in infos])
+    grid.add(time_label, ["Yes" if i["time_effects"] else "No" for i in infos])
+    grid.add("Observations", [str(int(i["nobs"])) if i["nobs"] is not None else "" for i in infos],
+             [float(i["nobs"]) if i["nobs"] is not None else np.nan for i in infos], ["0"] * len(infos))
 
-    def stat_row(key: str, label: str, fmt: str) -> None:
-        values = [i[key] for i in infos]
-        if any(v is not None and np.isfinite(v) for v in values):
-            rows.append((labels.get(key, label),
-                         [format(float(v), fmt) if v is not None and np.isfinite(v) else "" for v in values]))
+    def stat_row(key: str, label: str, decimals: int) -> None:
+        values = [float(i[key]) if i[key] is not None and np.isfinite(i[key]) else np.nan for i in infos]
+        if any(np.isfinite(v) for v in values):
+            grid.add(labels.get(key, label), [format(v, f".{decimals}f") if np.isfinite(v) else "" for v in values],
+                     values, [excel_pattern(decimals)] * len(values))
 
-    stat_row("rsquared_within", "Within R²", ".3f")
-    stat_row("rsquared", "R²", ".3f")
-    stat_row("loglik", "Log-likelihood", ".2f")
+    stat_row("rsquared_within", "Within R²", 3)
+    stat_row("rsquared", "R²", 3)
+    stat_row("loglik", "Log-likelihood", 2)
     extra_keys: list[str] = []
     for info in infos:
         extra_keys += [k for k in info["extra"] if k not in extra_keys]
     for key in extra_keys:
-        rows.append((labels.get(key, key), [_extra_cell(i["extra"].get(key, "")) for i in infos]))
-    rows.append(("SE type", [str(i["cov_type"] or "") for i in infos]))
+        grid.add(labels.get(key, key), [_extra_cell(i["extra"].get(key, "")) for i in infos])
+    grid.add("SE type", [str(i["cov_type"] or "") for i in infos])
     if any(i["n_clusters"] for i in infos):
-        rows.append(("Clusters", [str(i["n_clusters"]) if i["n_clusters"] else "" for i in infos]))
+        grid.add("Clusters", [str(i["n_clusters"]) if i["n_clusters"] else "" for i in infos],
+                 [float(i["n_clusters"]) if i["n_clusters"] else np.nan for i in infos], ["0"] * len(infos))
 
-    body = pd.DataFrame([cells for _, cells in rows], index=[label for label, _ in rows], columns=names)
+    body = pd.DataFrame(grid.text, index=grid.labels, columns=names)
+    values = pd.DataFrame(grid.values, index=grid.labels, columns=names, dtype=float)
+    formats = pd.DataFrame(grid.formats, index=grid.labels, columns=names)
     star_note = ", ".join(f"{'*' * (k + 1)} p < {level:g}" for k, level in enumerate(levels))
     paren = {"se": "Standard errors", "t": "t statistics", "p": "p-values"}[stat]
     default_notes = [f"{paren} in parentheses; {star_note}."]
-    return Table(body=body, title=title, notes=default_notes + list(notes), groups=groups, sections=sections)
+    if powers:
+        default_notes.append("÷ 10^k: the regressor divided by 10^k, so its coefficients and standard errors are "
+                             "multiplied by 10^k (t and p unchanged): "
+                             + "; ".join(f"{labels.get(n, n)} ÷ {power_label(k)}" for n, k in powers.items()) + ".")
+    if any(is_scale_parameter(n) for n in regressors):
+        default_notes.append("Variance parameters carry no stars: zero is the boundary of their parameter space.")
+    columns = ["model", "dependent", "panel", "term", "label", "estimate", "se", "t", "p", "ci_low", "ci_high",
+               "stars", "scale"]
+    return Table(body=body, title=title, notes=default_notes + list(notes), groups=groups, sections=grid.sections,
+                 values=values, number_formats=formats, data=pd.DataFrame(tidy, columns=columns),
+                 headings=grid.headings)

@@ -1,23 +1,36 @@
 """A publication table and its writers: LaTeX, Markdown, HTML, Word, Excel, CSV.
 
 :class:`Table` holds the cells as text, exactly as they are printed, so every
-format shows the same numbers.  It is what :func:`regression_table` and the
-descriptive-table builders return.
+display format (LaTeX, Markdown, HTML, Word) shows the same numbers; beside
+the text it keeps the numbers behind the cells and the Excel number format
+that prints each one the same, so a spreadsheet holds numbers, not text.  The
+CSV is the machine-readable twin: the numbers themselves (for a regression
+table one row per term with estimate, se, t, p and interval), never text with
+stars.  A table of simulated data says so in every format (:data:`SIMULATED_NOTE`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vagg._errors import SpecificationError
+from vagg.report.numbers import format_number, format_pvalue
 
 FORMATS = ("tex", "md", "html", "docx", "xlsx", "csv")
+#: the note every exported artefact of a simulated run carries
+SIMULATED_NOTE = ("SIMULATED DATA: computed on a simulated panel (vagg.simulate); "
+                  "no number here describes real cities.")
+#: the LaTeX packages a written table needs
+LATEX_PACKAGES = ("booktabs", "graphicx")
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -33,8 +46,23 @@ _LATEX_SPECIAL = {
     "²": r"\textsuperscript{2}",
     "<": r"\textless{}",
     ">": r"\textgreater{}",
+    "·": r"$\cdot$",
+    "×": r"$\times$",
+    "σ": r"$\sigma$",
+    "ρ": r"$\rho$",
+    "λ": r"$\lambda$",
+    "φ": r"$\phi$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "÷": r"$\div$",
+    "⁻": r"\textsuperscript{-}",
+    **{sup: f"\\textsuperscript{{{digit}}}" for digit, sup in zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")},
+    "−": "-",
+    "–": "--",
 }
 _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
+#: columns of a descriptive table printed as p-values (three decimals, "<0.001")
+_P_COLUMN = re.compile(r"^(p|pvalue|p_value|p_sim|p_norm|p_z|p_rand)$|_p$|^p_")
 
 
 def latex_escape(text: object) -> str:
@@ -44,7 +72,7 @@ def latex_escape(text: object) -> str:
 
 @dataclass
 class Table:
-    """A table of text cells with a title, column groups and notes.
+    """A table of text cells with a title, column groups, notes and the numbers behind the cells.
 
     Attributes
     ----------
@@ -60,6 +88,20 @@ class Table:
     sections
         Row positions before which a rule is drawn (e.g. between coefficients
         and statistics).
+    values
+        Optional numbers behind the cells (NaN where a cell is text), shaped
+        like ``body``; Excel stores these.
+    number_formats
+        Excel number format of each numeric cell (e.g. ``0.000"***"``), shaped
+        like ``body``.
+    data
+        The machine-readable table the CSV holds (numbers, one row per term
+        for a regression table); default the display cells.
+    headings
+        Row positions that are panel headings (Main, W·x, Direct, ...): their
+        label spans the row.
+    simulated
+        The data are simulated: every format carries :data:`SIMULATED_NOTE`.
     """
 
     body: pd.DataFrame
@@ -67,11 +109,31 @@ class Table:
     notes: list[str] = field(default_factory=list)
     groups: list[tuple[str, int]] | None = None
     sections: list[int] = field(default_factory=list)
+    values: pd.DataFrame | None = None
+    number_formats: pd.DataFrame | None = None
+    data: pd.DataFrame | None = None
+    headings: list[int] = field(default_factory=list)
+    simulated: bool = False
 
     def __post_init__(self) -> None:
         self.body = self.body.astype(str)
         if self.groups is not None and sum(span for _, span in self.groups) != self.body.shape[1]:
             raise SpecificationError("column groups must span all the table's columns")
+        for name in ("values", "number_formats"):
+            grid = getattr(self, name)
+            if grid is not None and grid.shape != self.body.shape:
+                raise SpecificationError(f"Table.{name} has shape {grid.shape}, the body {self.body.shape}")
+
+    @property
+    def all_notes(self) -> list[str]:
+        """The notes, the simulated-data note first when the data are simulated."""
+        return ([SIMULATED_NOTE] if self.simulated else []) + list(self.notes)
+
+    def _rows(self):
+        """(position, label, cells, is_heading, rule_before) for each body row."""
+        for position, (label, row) in enumerate(self.body.iterrows()):
+            yield (position, str(label), [str(c) for c in row], position in self.headings,
+                   position in self.sections and position > 0)
 
     # ------------------------------------------------------------------ text
     def to_markdown(self) -> str:
@@ -86,18 +148,26 @@ class Table:
         else:
             lines.append("| " + " | ".join(header) + " |")
             lines.append("|" + "---|" * len(header))
-        for label, row in self.body.iterrows():
-            cells = [str(label), *(c.replace("|", "\\|") for c in row)]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines += [""] + [f"*{note}*" for note in self.notes] if self.notes else []
+        for _, label, cells, heading, _ in self._rows():
+            first = f"*{label}*" if heading else label
+            lines.append("| " + " | ".join([first, *(c.replace("|", "\\|") for c in cells)]) + " |")
+        notes = self.all_notes
+        for note in notes:  # one paragraph each
+            lines += ["", "**" + note + "**" if note == SIMULATED_NOTE else note.replace("*", "\\*")]
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        """A booktabs ``table`` environment; special characters escaped."""
+        """A booktabs ``table``, shrunk to the text width when wider; notes in a paragraph below.
+
+        Needs ``\\usepackage{booktabs,graphicx}``.  The tabular sits in
+        ``\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{...}``:
+        a table that fits keeps its size, a wider one is scaled to the line width.
+        """
         ncol = self.body.shape[1]
-        out = ["\\begin{table}[htbp]", "\\centering"]
+        out = [f"% needs \\usepackage{{{','.join(LATEX_PACKAGES)}}}", "\\begin{table}[htbp]", "\\centering"]
         if self.title:
             out.append(f"\\caption{{{latex_escape(self.title)}}}")
+        out.append("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%")
         out.append("\\begin{tabular}{l" + "c" * ncol + "}")
         out.append("\\toprule")
         if self.groups:
@@ -110,20 +180,26 @@ class Table:
             out.append(" ".join(rules))
         out.append(" & ".join(["", *(latex_escape(c) for c in self.body.columns)]) + " \\\\")
         out.append("\\midrule")
-        for position, (label, row) in enumerate(self.body.iterrows()):
-            if position in self.sections and position > 0:
+        for _, label, cells, heading, rule in self._rows():
+            if rule:
                 out.append("\\midrule")
-            out.append(" & ".join([latex_escape(label), *(latex_escape(c) for c in row)]) + " \\\\")
+            if heading:
+                out.append(f"\\multicolumn{{{ncol + 1}}}{{l}}{{\\textit{{{latex_escape(label)}}}}} \\\\")
+            else:
+                out.append(" & ".join([latex_escape(label), *(latex_escape(c) for c in cells)]) + " \\\\")
         out.append("\\bottomrule")
-        out.append("\\end{tabular}")
-        for note in self.notes:
-            out.append(f"\\par\\footnotesize {latex_escape(note)}")
+        out.append("\\end{tabular}}")
+        if self.all_notes:
+            out.append("\\par\\smallskip\\begin{minipage}{\\linewidth}\\footnotesize")
+            out.append("\\par ".join(("\\textbf{" + latex_escape(n) + "}" if n == SIMULATED_NOTE else latex_escape(n))
+                                     for n in self.all_notes))
+            out.append("\\end{minipage}")
         out.append("\\end{table}")
         return "\n".join(out) + "\n"
 
     def to_html(self) -> str:
-        """An HTML ``<table class="vagg-table">`` with caption and notes."""
-        out = ['<table class="vagg-table">']
+        """An HTML ``<table class="vagg-table">`` with caption and notes, in a box that scrolls when wide."""
+        out = ['<div class="table-wrap"><table class="vagg-table">']
         if self.title:
             out.append(f"<caption>{html.escape(self.title)}</caption>")
         out.append("<thead>")
@@ -132,33 +208,58 @@ class Table:
                 f'<th colspan="{span}">{html.escape(label)}</th>' for label, span in self.groups) + "</tr>")
         out.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in self.body.columns) + "</tr>")
         out.append("</thead><tbody>")
-        for position, (label, row) in enumerate(self.body.iterrows()):
-            css = ' class="section"' if position in self.sections and position > 0 else ""
-            out.append(f"<tr{css}><th>{html.escape(str(label))}</th>"
-                       + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        span = self.body.shape[1] + 1
+        for _, label, cells, heading, rule in self._rows():
+            css = ' class="section"' if rule else ""
+            if heading:
+                out.append(f'<tr{css}><th colspan="{span}" class="panel">{html.escape(label)}</th></tr>')
+            else:
+                out.append(f"<tr{css}><th>{html.escape(label)}</th>"
+                           + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
         out.append("</tbody>")
-        if self.notes:
-            span = self.body.shape[1] + 1
-            notes = "<br>".join(html.escape(n) for n in self.notes)
+        if self.all_notes:
+            notes = "<br>".join((f'<strong class="simulated-note">{html.escape(n)}</strong>' if n == SIMULATED_NOTE
+                                 else html.escape(n)) for n in self.all_notes)
             out.append(f'<tfoot><tr><td colspan="{span}" class="notes">{notes}</td></tr></tfoot>')
-        out.append("</table>")
+        out.append("</table></div>")
         return "\n".join(out) + "\n"
 
     def to_frame(self) -> pd.DataFrame:
-        """The cells with the row labels as the first column (what CSV and Excel hold)."""
+        """The display cells with the row labels as the first column (what Word and Excel show)."""
         frame = self.body.copy()
         frame.insert(0, "", [str(i) for i in frame.index])
         return frame.reset_index(drop=True)
 
+    def machine_frame(self) -> pd.DataFrame:
+        """What the CSV holds: :attr:`data`, or the display cells when the table has no numbers behind it."""
+        return self.data.copy() if self.data is not None else self.to_frame()
+
     # ------------------------------------------------------------------ files
+    def _comment_lines(self) -> list[str]:
+        lines = [self.title] if self.title else []
+        return lines + self.all_notes
+
     def to_csv(self, path: str | Path) -> Path:
+        """The machine-readable CSV; title, notes and the simulated note as leading ``#`` lines.
+
+        Read it back with ``pd.read_csv(path, comment="#")``.
+        """
         path = Path(path)
-        self.to_frame().to_csv(path, index=False)
+        header = "".join(f"# {line}\n" for line in self._comment_lines())
+        path.write_text(header + self.machine_frame().to_csv(index=False), encoding="utf-8")
         return path
 
     def to_excel(self, path: str | Path) -> Path:
-        """An .xlsx sheet (openpyxl): title, the table, notes."""
+        """An .xlsx sheet (openpyxl): title, the table with numbers stored as numbers, notes.
+
+        A numeric cell holds the number and an Excel number format that prints
+        it as the other formats do (stars and parentheses are part of the
+        format, not of the value).  The workbook's properties say when the
+        data are simulated.
+        """
         from openpyxl import Workbook
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
 
         path = Path(path)
         book = Workbook()
@@ -166,21 +267,54 @@ class Table:
         sheet.title = "table"
         if self.title:
             sheet.append([self.title])
+            sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
         frame = self.to_frame()
         sheet.append(list(frame.columns))
-        for row in frame.itertuples(index=False):
+        for position, row in enumerate(frame.itertuples(index=False)):
             sheet.append(list(row))
-        for note in self.notes:
+            r = sheet.max_row
+            if position in self.headings:
+                sheet.cell(row=r, column=1).font = Font(italic=True)
+            if self.values is None:
+                continue
+            for j in range(self.body.shape[1]):
+                value = self.values.iat[position, j]
+                if value is not None and isinstance(value, (int, float, np.number)) and math.isfinite(value):
+                    cell = sheet.cell(row=r, column=j + 2)
+                    cell.value = float(value)
+                    if self.number_formats is not None and self.number_formats.iat[position, j]:
+                        cell.number_format = str(self.number_formats.iat[position, j])
+        for note in self.all_notes:
             sheet.append([note])
+            if note == SIMULATED_NOTE:
+                sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+        widths = [max([len(str(v)) for v in frame.iloc[:, j]] + [len(str(frame.columns[j])), 6])
+                  for j in range(frame.shape[1])]
+        for j, width in enumerate(widths):
+            sheet.column_dimensions[get_column_letter(j + 1)].width = min(width + 2, 48)
+        book.properties.title = self.title or None
+        if self.simulated:
+            book.properties.subject = "SIMULATED DATA"
+            book.properties.keywords = "SIMULATED"
+            book.properties.description = SIMULATED_NOTE
         book.save(path)
         return path
 
     def to_docx(self, path: str | Path) -> Path:
-        """A Word document (python-docx) holding the table, its caption and notes."""
+        """A Word document (python-docx) holding the table, its caption and notes; properties say SIMULATED.
+
+        A table of more than six columns is put on a landscape page.
+        """
         from docx import Document
 
         path = Path(path)
         document = Document()
+        if self.body.shape[1] > 6:  # a wide table gets a landscape page
+            from docx.enum.section import WD_ORIENT
+
+            section = document.sections[0]
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = section.page_height, section.page_width
         if self.title:
             document.add_paragraph(self.title, style="Caption")
         frame = self.to_frame()
@@ -188,16 +322,30 @@ class Table:
         grid.style = "Table Grid"
         for cell, name in zip(grid.rows[0].cells, frame.columns):
             cell.text = str(name)
-        for row in frame.itertuples(index=False):
-            for cell, value in zip(grid.add_row().cells, row):
+        for position, row in enumerate(frame.itertuples(index=False)):
+            cells = grid.add_row().cells
+            for cell, value in zip(cells, row):
                 cell.text = str(value)
-        for note in self.notes:
-            document.add_paragraph(note)
+            if position in self.headings:
+                cells[0].paragraphs[0].runs[0].italic = True
+        for note in self.all_notes:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(note).bold = note == SIMULATED_NOTE
+        document.core_properties.title = self.title
+        if self.simulated:
+            document.core_properties.subject = "SIMULATED DATA"
+            document.core_properties.keywords = "SIMULATED"
+            document.core_properties.comments = SIMULATED_NOTE
         document.save(path)
         return path
 
-    def write(self, folder: str | Path, name: str, formats: Iterable[str] = FORMATS) -> list[Path]:
-        """Write ``folder/name.<ext>`` for each format; returns the paths."""
+    def write(self, folder: str | Path, name: str, formats: Iterable[str] = FORMATS,
+              simulated: bool | None = None) -> list[Path]:
+        """Write ``folder/name.<ext>`` for each format; returns the paths.
+
+        ``simulated`` overrides :attr:`simulated` for these files.
+        """
+        table = self if simulated is None else dataclasses.replace(self, simulated=bool(simulated))
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = []
@@ -206,11 +354,11 @@ class Table:
                 raise SpecificationError(f"unknown table format {fmt!r}; use one of {FORMATS}")
             target = folder / f"{name}.{fmt}"
             if fmt in ("tex", "md", "html"):
-                text = {"tex": self.to_latex, "md": self.to_markdown, "html": self.to_html}[fmt]()
+                text = {"tex": table.to_latex, "md": table.to_markdown, "html": table.to_html}[fmt]()
                 target.write_text(text, encoding="utf-8")
             else:
                 try:
-                    {"csv": self.to_csv, "xlsx": self.to_excel, "docx": self.to_docx}[fmt](target)
+                    {"csv": table.to_csv, "xlsx": table.to_excel, "docx": table.to_docx}[fmt](target)
                 except ImportError as exc:
                     extra = {"xlsx": "xlsx", "docx": "docx"}.get(fmt, "all")
                     raise SpecificationError(
@@ -219,34 +367,83 @@ class Table:
         return written
 
 
+def _is_integer(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def frame_table(
     frame: pd.DataFrame,
     title: str = "",
     digits: int | Sequence[int] = 3,
     notes: Sequence[str] = (),
     groups: list[tuple[str, int]] | None = None,
+    labels: dict[str, str] | None = None,
+    precision: str = "auto",
 ) -> Table:
-    """A descriptive :class:`Table` from a numeric DataFrame (numbers rounded to ``digits``).
+    """A descriptive :class:`Table` from a DataFrame, numbers rounded to ``digits``.
 
     ``digits`` may give one precision per column.  Integers print without
-    decimals, missing cells as empty.
+    decimals, missing cells as empty, booleans as Yes / No; a non-zero value
+    that would round to zero gets more decimals or scientific notation
+    (:func:`vagg.report.numbers.decimals_for`, ``precision``); columns named
+    like p-values (``pvalue``, ``p``, ``*_p``, ``p_*``) print with three
+    decimals and ``<0.001``.  ``labels`` renames rows and columns for display
+    (the CSV keeps the names).  The CSV holds ``frame`` itself.
     """
-    precision = [digits] * frame.shape[1] if isinstance(digits, int) else list(digits)
+    precision_by_col = [digits] * frame.shape[1] if isinstance(digits, int) else list(digits)
+    labels = dict(labels or {})
+    texts: dict[str, list[str]] = {}
+    numbers: dict[str, list[float]] = {}
+    formats: dict[str, list[str]] = {}
+    for j, col in enumerate(frame.columns):
+        is_p = bool(_P_COLUMN.search(str(col)))
+        texts[j], numbers[j], formats[j] = [], [], []
+        for value in frame[col].tolist():
+            text, number, fmt = _cell(value, precision_by_col[j], is_p, precision)
+            texts[j].append(text)
+            numbers[j].append(number)
+            formats[j].append(fmt)
+    index = [str(i) if not isinstance(i, tuple) else " / ".join(map(str, i)) for i in frame.index]
+    columns = [labels.get(str(c), str(c)) for c in frame.columns]
+    body = pd.DataFrame({j: texts[j] for j in texts}, index=[labels.get(i, i) for i in index])
+    body.columns = columns
+    values = pd.DataFrame({j: numbers[j] for j in numbers}, index=body.index, dtype=float)
+    values.columns = columns
+    number_formats = pd.DataFrame({j: formats[j] for j in formats}, index=body.index)
+    number_formats.columns = columns
+    data = frame.copy()
+    data.columns = [str(c) for c in data.columns]
+    names = [n if n is not None else "" for n in (frame.index.names or [None])]
+    data = data.reset_index(names=[n or ("row" if k == 0 else f"row_{k}") for k, n in enumerate(names)])
+    return Table(body=body, title=title, notes=list(notes), groups=groups, values=values,
+                 number_formats=number_formats, data=data)
 
-    def cell(value: object, d: int) -> str:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return ""
-        if isinstance(value, bool):
-            return "Yes" if value else "No"
-        if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value, "dtype").kind in "iu"):
-            return f"{int(value):,}".replace(",", "")
-        if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value, "dtype").kind == "f"):
-            return f"{float(value):.{d}f}"
-        return str(value)
 
-    body = pd.DataFrame(
-        {col: [cell(v, precision[j]) for v in frame[col]] for j, col in enumerate(frame.columns)},
-        index=[str(i) if not isinstance(i, tuple) else " / ".join(map(str, i)) for i in frame.index],
-    )
-    body.columns = [str(c) for c in frame.columns]
-    return Table(body=body, title=title, notes=list(notes), groups=groups)
+def _cell(value: object, digits: int, is_p: bool, precision: str) -> tuple[str, float, str]:
+    """(text, number or NaN, Excel format) of one descriptive cell."""
+    if value is None or (isinstance(value, (float, np.floating)) and pd.isna(value)):
+        return "", math.nan, ""
+    if isinstance(value, (bool, np.bool_)):
+        return ("Yes" if value else "No"), math.nan, ""
+    if _is_integer(value):
+        return str(int(value)), float(value), "0"
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if not math.isfinite(v):
+            return "", math.nan, ""
+        text, fmt = format_pvalue(v) if is_p else format_number(v, digits, precision)
+        return text, v, fmt
+    return str(value), math.nan, ""
+
+
+def latex_document(*tables: Table, landscape: bool = False) -> str:
+    """A standalone LaTeX article holding ``tables`` (what the tests compile; a start for a paper's appendix).
+
+    ``landscape`` puts the tables on landscape pages (``pdflscape``).
+    """
+    packages = [*LATEX_PACKAGES, *(["pdflscape"] if landscape else [])]
+    body = "\n".join(t.to_latex() for t in tables)
+    if landscape:
+        body = "\\begin{landscape}\n" + body + "\\end{landscape}\n"
+    return ("\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[margin=2.5cm]{geometry}\n"
+            f"\\usepackage{{{','.join(packages)}}}\n\\begin{{document}}\n{body}\\end{{document}}\n")
