@@ -241,7 +241,9 @@ def _mediation(res: dict[str, Any], w: _Writer, report: Report) -> None:
 def _spatial(res: dict[str, Any], w: _Writer, report: Report) -> None:
     x, y, L = res["x"], res["y"], w.labels
     sp = res["spatial"]
-    sdm_t = w.regression(sp["fits"], "spatial_durbin", effects=sp["impacts"], title="Spatial Durbin panel models")
+    matrices = [f"W: {name} = {text}" for name, text in sp.get("matrices", {}).items()]
+    sdm_t = w.regression(sp["fits"], "spatial_durbin", effects=sp["impacts"], model_names=sp.get("names"),
+                         title="Spatial Durbin panel models", notes=matrices)
     imp = sp["impacts"][0]
     long = pd.DataFrame([(kind.capitalize(), imp.loc[x, kind], imp.loc[x, f"{kind}_se"])
                          for kind in ("direct", "indirect", "total")], columns=["effect", "est", "se"]).set_index("effect")
@@ -250,7 +252,9 @@ def _spatial(res: dict[str, Any], w: _Writer, report: Report) -> None:
                                        xlabel="effect (95% interval)"), "sdm_effects")
     report.add(Section("Spatial Durbin model", tables=[sdm_t], figures=[(eff_fig, "Direct, indirect, total effects")],
                        reading=f"rho = {sp['fits'][0].params['rho']:.3f}; the spillover (indirect) effect of the index "
-                               f"is {imp.loc[x, 'indirect']:.4f} (se {imp.loc[x, 'indirect_se']:.4f})."))
+                               f"is {imp.loc[x, 'indirect']:.4f} (se {imp.loc[x, 'indirect_se']:.4f})"
+                               + (f" under {sp['names'][0][3:]}; the other columns re-estimate it under the "
+                                  "alternative matrices." if len(sp.get("matrices", {})) > 1 else ".")))
 
 
 def _checks(res: dict[str, Any], w: _Writer, report: Report) -> None:

@@ -35,17 +35,25 @@ def _label(w: Any, name: str) -> str:
     return w.labels.get(name, name)
 
 
+def _number(value: float) -> str:
+    """A threshold as readers write it: 49,629 for large values, 4 significant digits otherwise."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def _obstacles(res: dict[str, Any], w: Any, report: Report) -> None:
     from vagg.mechanisms import top_obstacles
 
     result = res["obstacles"]
     last = int(result.dimensions.index.get_level_values(1).max())
-    dims = result.dimensions.xs(last, level=1)
+    names = w.cities if getattr(w, "cities", None) is not None else pd.Series(dtype=str)
+    dims = result.dimensions.xs(last, level=1).rename(index=lambda c: names.get(c, c))
+    dims.columns = [str(c).replace("_", " ") for c in dims.columns]
     mean = dims.mean().sort_values(ascending=False)
     dims_t = w.table(dims, "obstacle_dimensions", 1, f"Obstacle degree of each dimension by city, {last} (%)",
                      notes=["Obstacle degree = factor contribution (index weight) x deviation degree (1 - "
                             "standardised value), as a share of the city's total (rows sum to 100)."])
     top = top_obstacles(result, n=3, level="indicator", years=last).droplevel(1)  # rows: (city, rank)
+    top = top.rename(index=lambda c: names.get(c, c), level=0)
     top_t = w.table(top, "obstacle_top_indicators", 1, f"The three largest obstacle indicators of each city, {last} "
                                                       "(%); rows: city / rank")
     report.add(Section("Obstacle degrees", tables=[dims_t, top_t],
@@ -72,7 +80,12 @@ def _ellipse(res: dict[str, Any], w: Any, report: Report) -> None:
 def _threshold(res: dict[str, Any], w: Any, report: Report) -> None:
     th = res["threshold"]
     q = th.threshold_name
-    wl = dataclasses.replace(w, labels={**w.labels, **th.labels})
+    regimes = {}
+    for j, (lower, upper) in enumerate(zip(th.regimes["lower"], th.regimes["upper"]), start=1):
+        where = (f"{_label(w, q)} ≤ {_number(upper)}" if np.isinf(lower) else f"{_label(w, q)} > {_number(lower)}"
+                 if np.isinf(upper) else f"{_number(lower)} < {_label(w, q)} ≤ {_number(upper)}")
+        regimes.update({f"{x}_r{j}": f"{_label(w, x)} ({where})" for x in th.model.regime_names})
+    wl = dataclasses.replace(w, labels={**w.labels, **regimes})
     table = wl.regression([th], "threshold_model", title=f"Panel threshold model (Hansen 1999), threshold "
                                                         f"variable {_label(w, q)}")
     tests = th.f_tests[["statistic", "pvalue", "crit_10", "crit_5", "crit_1", "n_boot"]].rename(
@@ -84,12 +97,15 @@ def _threshold(res: dict[str, Any], w: Any, report: Report) -> None:
                    f"Threshold estimates and {th.level:.0%} LR confidence sets")
     fig = w.figure(FM.threshold_lr_plot(th.lr_profiles, th.critical_value, xlabel=_label(w, q),
                                         title=f"LR statistic over {_label(w, q)}"), "threshold_lr")
-    slopes = [f"{th.labels[name]}: {th.params[name]:.4g}" for name in th.labels]
+    slopes = [f"{text}: {th.params[name]:.4g}" for name, text in regimes.items()]
+    first = th.f_tests.iloc[0]
+    p = (f"bootstrap p {first['pvalue']:.3f}" if first["pvalue"] > 0
+         else f"bootstrap p < {1 / first['n_boot']:.3g}, no draw as large in {int(first['n_boot'])}")
     report.add(Section("Panel threshold model", tables=[table, tests_t, ci_t],
                        figures=[(fig, "LR(gamma): the confidence set is where the curve lies below the dashed line")],
                        reading=f"Estimated threshold(s) of {_label(w, q)}: "
-                               + ", ".join(f"{g:.4g}" for g in th.thresholds) + "; slopes " + "; ".join(slopes)
-                               + f" (F test of no threshold: bootstrap p {th.f_tests['pvalue'].iloc[0]:.3f})."))
+                               + ", ".join(_number(g) for g in th.thresholds) + "; slopes " + "; ".join(slopes)
+                               + f" (F test of no threshold: {p})."))
 
 
 def _quantile(res: dict[str, Any], w: Any, report: Report) -> None:
@@ -97,7 +113,8 @@ def _quantile(res: dict[str, Any], w: Any, report: Report) -> None:
     fits = [qr.fits[t] for t in qr.quantiles]
     table = w.regression(fits, "quantile_regressions", title="MM-QR fixed-effects quantile regressions "
                                                              "(Machado and Santos Silva 2019)")
-    fig = w.figure(FM.quantile_process_plot(qr.process, regressors=[x],
+    process = qr.process.assign(regressor=qr.process["regressor"].map(lambda name: _label(w, name)))
+    fig = w.figure(FM.quantile_process_plot(process, regressors=[_label(w, x)],
                                             title=f"Effect of {_label(w, x)} across quantiles"), "quantile_process")
     row = qr.process[qr.process["regressor"] == x].set_index("quantile")["estimate"]
     report.add(Section("Panel quantile regressions", tables=[table],
@@ -157,7 +174,7 @@ def _moderation(res: dict[str, Any], w: Any, report: Report) -> None:
                                                                                        "mean + 1 sd"))]
     cond_t = w.table(cond, "moderation_conditional", 4, f"Conditional effect of {_label(w, x)}")
     jn = mod["johnson_neyman"]
-    fig = w.figure(FC.conditional_effect_plot(jn.curve, points=jn.points, title=f"Effect of {_label(w, x)} across "
+    fig = w.figure(FC.conditional_effect_plot(jn.curve.rename_axis(_label(w, z)), points=jn.points, title=f"Effect of {_label(w, x)} across "
                                                                                f"{_label(w, z)}"), "moderation_jn")
     inside = [f"{a:.4g} to {b:.4g}" for a, b in jn.significant]
     tables = [table, cond_t]
