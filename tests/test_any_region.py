@@ -58,14 +58,23 @@ def test_run_with_a_user_boundary_file_and_an_alternative_matrix(tmp_path, regio
     panel, gdf = region_panel
     gdf.reset_index()[["adcode", "name_zh", "name_en", "geometry"]].to_file(tmp_path / "region.geojson",
                                                                           driver="GeoJSON")
+    # a published table of the region's index whose ranks 3 and 4 are swapped: the audit must list exactly those
+    published = pd.DataFrame({"城市": list(gdf["name_zh"]), "指数": np.linspace(90, 10, len(gdf)),
+                              "排名": np.arange(1, len(gdf) + 1)})
+    published.loc[[2, 3], "排名"] = [4, 3]
+    published.to_csv(tmp_path / "published.csv", index=False, encoding="gbk")
     config = _config(tmp_path, panel, '[weights]\nsource = "region.geojson"\nid = "adcode"\nkind = "queen"\n'
                                       'islands = "nearest"\n\n'
-                                      '[weights.alternatives.distance]\nkind = "distance"\ncutoff = 400\n')
+                                      '[weights.alternatives.distance]\nkind = "distance"\ncutoff = 400\n\n'
+                                      '[audit]\npath = "published.csv"\nvalue = "指数"\nrank = "排名"\n'
+                                      'name = "城市"\n')
     manifest = _run(config, tmp_path)
+    audit = pd.read_csv(tmp_path / "vagg-output" / "tables" / "table1_rank_audit.csv", comment="#")
+    assert sorted(audit.iloc[:, 0]) == sorted(gdf["name_zh"].iloc[[2, 3]])
     assert manifest["samples"]["spatial"] == [210, 210, 210]  # synergy under queen and distance, construction
     html = (tmp_path / "vagg-output" / "report.html").read_text(encoding="utf-8")
-    assert "Spatial Durbin" in html and "Table 1 layout" not in html
-    assert any("Table 1" in s for s in manifest["skipped"])
+    assert "Spatial Durbin" in html and "Table 1 layout: virtual" not in html and "2 of 21 ranks published in published.csv" in html
+    assert any(s.startswith("Table 1 layout: ") for s in manifest["skipped"])
     # the queen matrix the run used, rebuilt by hand from the same file: polygons that touch
     # (Wenzhou's neighbours are outside the 21 cities: joined to its nearest city, as the config asks)
     w = vagg.weights.contiguity(vagg.weights.files.read_boundaries(tmp_path / "region.geojson", "adcode"), "queen",

@@ -121,6 +121,13 @@ OPTIONAL_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "leads": ((int,), 3),
         "lags": ((int,), 4),
     },
+    "audit": {
+        "path": ((str,), None),
+        "value": ((str,), None),
+        "rank": ((str,), None),
+        "name": ((str,), OPTIONAL),
+        "ascending": ((bool,), False),
+    },
     "moderation": {
         "moderator": ((str,), None),
         "outcome": ((str,), OPTIONAL),
@@ -325,6 +332,12 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
             raise SpecificationError(f"config key index.system: indicator-system file not found: {system_path}")
         config["index"]["system"] = str(system_path)
     _check_weights(config["weights"], base)
+    audit = config["audit"]
+    if audit is not None:
+        path = _resolve(audit["path"], base)
+        if not path.is_file():
+            raise SpecificationError(f"config key audit.path: published table not found: {path}")
+        audit["path"] = str(path)
     did = config["did"]
     if did is not None and did["adoption"].lower().endswith((".csv", ".xlsx")):
         adoption = _resolve(did["adoption"], base)

@@ -218,7 +218,7 @@ def plan_run(panel: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
     seed_ids = set(load_seed_table1()["adcode"].astype(str))
     plan["table1"] = plan["build_index"] and ids <= seed_ids
     if not plan["table1"]:
-        skipped.append("Table 1 and its rank audit: " + ("the index is the user's own column" if not
+        skipped.append(("Table 1 layout: " if config["audit"] is not None else "Table 1 and its rank audit: ") + ("the index is the user's own column" if not
                        plan["build_index"] else "the panel's cities are not the published Table 1 cities"))
     for key, column in named_columns(config, plan["x"], plan["y"]):
         if column not in (plan["x"], plan["y"]):
@@ -227,6 +227,29 @@ def plan_run(panel: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
     plan["used"] = list(dict.fromkeys(used))
     plan["skipped"] = skipped
     return plan
+
+
+def read_published(audit: dict[str, Any]) -> pd.DataFrame:
+    """The published table of ``[audit]`` (CSV in UTF-8 or GBK, or XLSX), its value and rank columns checked."""
+    from vagg.data.readers import read_text
+
+    path = Path(audit["path"])
+    if path.suffix.lower() in (".xlsx", ".xls"):
+        table = pd.read_excel(path)
+    else:
+        import io
+
+        table = pd.read_csv(io.StringIO(read_text(path)))
+    for key in ("value", "rank", "name"):
+        column = audit.get(key)
+        if column is not None and column not in table.columns:
+            raise SpecificationError(f"config key audit.{key}: column {column!r} is not in {path.name}"
+                                     f"{_did_you_mean(column, [str(c) for c in table.columns])}")
+    if audit.get("name"):
+        table = table.rename(columns={audit["name"]: "city"})
+    elif "city" not in table.columns:
+        table.insert(0, "city", table.iloc[:, 0].astype(str))
+    return table
 
 
 def load_seed_table1() -> pd.DataFrame:
@@ -343,9 +366,15 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: "_Stages",
     res["shown_years"] = shown_years
     if plan["table1"]:
         res["table1"] = index_table(built["index"], years=shown_years)
+    if config["audit"] is not None:  # the user's published table
+        published = read_published(config["audit"])
+        res["audit"] = audit_ranking(published, config["audit"]["value"], config["audit"]["rank"],
+                                     ascending=config["audit"]["ascending"])
+        res["audit_rows"], res["audit_source"] = len(published), Path(config["audit"]["path"]).name
+    elif plan["table1"]:  # the bundled Table 1 of the source study
         seed_table = load_seed_table1()
         res["audit"] = audit_ranking(seed_table, "index_2020", "reported_rank")
-        res["audit_rows"] = len(seed_table)
+        res["audit_rows"], res["audit_source"] = len(seed_table), "the source study's Table 1"
 
     def describe() -> dict[str, Any]:
         out: dict[str, Any] = {"density": evolution.kernel_density(panel, x),

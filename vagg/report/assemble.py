@@ -133,10 +133,12 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
         index_tables.append(w.table(res["table1"].set_index(res["table1"].columns[0]), "table1_index", 1,
                                     "Table 1 layout: virtual-agglomeration index (0-100), "
                                     + ", ".join(map(str, shown))))
+    if "audit" in res:
         index_tables.append(w.table(res["audit"].set_index("city"), "table1_rank_audit", 1,
-                                    "Published Table 1: rows whose reported rank disagrees with the 2020 values"))
-        index_reading = (f"{len(res['audit'])} of {res['audit_rows']} ranks published in Table 1 disagree "
-                         "with its own 2020 values; the recomputed ranks follow the values.")
+                                    f"Published ranks audited ({res['audit_source']}): rows whose reported rank "
+                                    "disagrees with the published values"))
+        index_reading = (f"{len(res['audit'])} of {res['audit_rows']} ranks published in {res['audit_source']} "
+                         "disagree with its own values; the recomputed ranks follow the values.")
     if built["index"] is not None:
         index_tables.append(w.table(built["index"].weights, "index_weights", 4, "Indicator weights"))
     if geography:
