@@ -222,7 +222,7 @@ def wild_cluster_bootstrap(
     -------
     WildBootstrapResult
     """
-    if type(result).__name__ != "PanelFEResults":
+    if not all(hasattr(result, a) for a in ("cov_kind", "clusters", "model", "df_resid")):  # a PanelFE result
         raise SpecificationError("wild_cluster_bootstrap needs a PanelFE result")
     if param not in result.params.index:
         raise SpecificationError(f"coefficient {param!r} not in the model; it has {list(result.params.index)}")

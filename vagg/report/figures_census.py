@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from vagg.data.china import CHINA_PROJECTED_CRS
+from vagg.data.ids import MUNICIPALITIES
 
 #: provincial capitals and the four municipalities labelled on the national map (spread over the country)
 LABELLED = ("110000", "310000", "440100", "510100", "420100", "610100", "230100", "650100", "540100", "530100",
@@ -22,11 +23,12 @@ def china_change_map(china, change: pd.Series, clusters: pd.Series, labelled: Se
     """Two maps of China: ``change`` by unit (viridis) and the LISA ``clusters`` (HH/LL/HL/LH/ns).
 
     ``china`` is :func:`vagg.data.load_china` (EPSG:4326); ``change`` and ``clusters`` are indexed by the
-    census codes (Chongqing's 500100 is drawn on the boundaries' 500000); units without data are grey.
+    census codes (a municipality's prefecture code, e.g. Chongqing's 500100, is drawn on the boundaries'
+    municipality code, :data:`vagg.data.ids.MUNICIPALITIES`); units without data are grey.
     The South China Sea islands are left out of the frame; ``labelled`` units are named in English.
     """
     projected = china.to_crs(CHINA_PROJECTED_CRS)
-    codes = {c: ("500000" if c == "500100" else c) for c in change.index}
+    codes = {c: c if c in projected.index else MUNICIPALITIES.get(c, c) for c in change.index}
     values = change.rename(index=codes)
     groups = clusters.rename(index=codes).reindex(projected.index)
     bounds = projected.drop(index=[c for c in ("460300",) if c in projected.index]).total_bounds
