@@ -214,14 +214,19 @@ def panel_from_frame(
 def check_finite(df: pd.DataFrame, columns: Iterable[str] | None = None) -> None:
     """Refuse infinite values, naming the column, entity and year."""
     cols = list(df.columns if columns is None else columns)
-    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(df[c])]
+    dtypes = df.dtypes
+    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(dtypes[c])]
     if not numeric:
         return
-    values = df[numeric].to_numpy(dtype=float)
+    _refuse_infinite(df, numeric, df[numeric].to_numpy(dtype=float))
+
+
+def _refuse_infinite(df: pd.DataFrame, names: list[str], values: np.ndarray) -> None:
+    """Raise on the first infinite entry of ``values`` (rows of ``df``, columns ``names``)."""
     bad = np.isinf(values)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        raise DataError(f"column {numeric[c]!r} has an infinite value at {df.index[r]} ({int(bad.sum())} in all)")
+        raise DataError(f"column {names[c]!r} has an infinite value at {df.index[r]} ({int(bad.sum())} in all)")
 
 
 def check_panel_index(df: pd.DataFrame) -> None:
@@ -232,6 +237,9 @@ def check_panel_index(df: pd.DataFrame) -> None:
         raise DataError(
             "a panel must be indexed by (entity, time); use df.set_index([entity, time]) or vagg.data.read_panel"
         )
+    if df.index.is_unique:
+        _check_index_order(df.index)
+        return
     dup = df.index.duplicated(keep=False)
     if dup.any():
         pairs = sorted({f"({e}, {t})" for e, t in df.index[dup]})
@@ -241,6 +249,8 @@ def check_panel_index(df: pd.DataFrame) -> None:
 
 def _is_years(values: pd.Index) -> bool:
     lo, hi = _PLAUSIBLE_YEARS
+    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return bool(len(values) and values.min() >= lo and values.max() <= hi)
     numeric = pd.to_numeric(pd.Series(values), errors="coerce")
     return bool(numeric.notna().all() and (numeric == np.floor(numeric)).all() and numeric.between(lo, hi).all())
 
@@ -248,7 +258,7 @@ def _is_years(values: pd.Index) -> bool:
 def _check_index_order(index: pd.MultiIndex) -> None:
     """Refuse a panel indexed (time, entity): its clusters would be years, its within-transform by year."""
     first, second = index.levels[0], index.levels[1]
-    if _is_years(first) and not _is_years(second):
+    if not _is_years(second) and _is_years(first):
         raise DataError(f"the panel looks indexed (time, entity): level {index.names[0]!r} holds years "
                         f"({first[0]}, ...) and level {index.names[1]!r} does not ({second[0]!r}, ...); "
                         "use df.swaplevel().sort_index()")
@@ -260,21 +270,38 @@ def check_columns(df: pd.DataFrame, columns: Iterable[str], numeric: bool = True
     absent = [c for c in columns if c not in df.columns]
     if absent:
         raise DataError(f"column(s) not in the data: {_listing(absent)}")
+    dtypes = df.dtypes
     for column in columns:
-        series = df[column]
-        if numeric and not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        dtype = dtypes[column]
+        if isinstance(dtype, pd.Series):  # a duplicated column name
+            raise DataError(f"column {column!r} appears {len(dtype)} times in the data; rename or drop the copies")
+        if numeric and not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
+            series = df[column]
             sample = series[pd.to_numeric(series, errors="coerce").isna() & series.notna()]
             where = f"; e.g. {sample.iloc[0]!r} at {sample.index[0]}" if len(sample) else ""
-            raise DataError(f"column {column!r} is not numeric (dtype {series.dtype}){where}")
-        if complete and series.isna().any():
-            where = series.index[series.isna().to_numpy()]
-            raise DataError(f"column {column!r} has {len(where)} missing value(s), at {_listing(list(where))}")
-    if numeric:
-        check_finite(df, columns)
+            raise DataError(f"column {column!r} is not numeric (dtype {dtype}){where}")
+    if numeric:  # one pass over the values: missing (NaN or NA) and infinite
+        values = np.column_stack([df[c].to_numpy(dtype=float, na_value=np.nan) for c in columns] or
+                                 [np.empty((len(df), 0))])
+        holes = np.isnan(values).any(axis=0)
+    else:
+        values, holes = None, np.array([bool(df[c].isna().any()) for c in columns])
+    if complete and holes.any():
+        column = columns[int(np.argmax(holes))]
+        series = df[column]
+        where = series.index[series.isna().to_numpy()]
+        raise DataError(f"column {column!r} has {len(where)} missing value(s), at {_listing(list(where))}")
+    if values is not None:
+        _refuse_infinite(df, columns, values)
 
 
 def missing_city_years(df: pd.DataFrame) -> list[tuple[str, int]]:
     """(entity, time) pairs absent from a panel relative to the full grid."""
+    index = df.index
+    codes = index.codes
+    if index.is_unique and all((c >= 0).all() for c in codes):  # no NaN ids: a full grid has n_e x n_t rows
+        if len(np.unique(codes[0])) * len(np.unique(codes[1])) == len(index):
+            return []
     entities = df.index.get_level_values(0).unique()
     times = df.index.get_level_values(1).unique()
     grid = pd.MultiIndex.from_product([entities, sorted(times)])

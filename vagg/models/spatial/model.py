@@ -158,7 +158,6 @@ class SpatialPanel:
         if self.dependent_name in exog.columns:
             raise SpecificationError(f"{self.dependent_name!r} is both the dependent variable and a regressor")
         frame = exog.assign(**{self.dependent_name: dependent})
-        check_panel_index(frame)
         frame = validate_panel(frame, balanced=True, required=list(frame.columns))
         self.exog_names = list(exog.columns)
         self.entities = list(frame.index.get_level_values(0).unique())
@@ -183,11 +182,11 @@ class SpatialPanel:
                 "islands kept); row-standardise W, or pass lee_yu=False for the direct approach (exact maximum "
                 "likelihood with explicit time dummies)"
             )
-        check_scale(frame[[self.dependent_name, *self.exog_names]].to_numpy(dtype=float),
-                    [self.dependent_name, *self.exog_names], frame.index)
-        self.y = frame[self.dependent_name].to_numpy(dtype=float).reshape(n, t)
+        values = frame[[self.dependent_name, *self.exog_names]].to_numpy(dtype=float)
+        check_scale(values, [self.dependent_name, *self.exog_names], frame.index)
+        self.y = values[:, 0].reshape(n, t)
         check_balanced_outcome_varies(self.y, self.dependent_name, effects)
-        self.x = frame[self.exog_names].to_numpy(dtype=float).reshape(n, t, len(self.exog_names))
+        self.x = values[:, 1:].reshape(n, t, len(self.exog_names))
         self.index = frame.index
 
     def _check_dynamic(self, lee_yu: bool | None) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 import scipy.stats as st
@@ -55,11 +57,16 @@ class SpatialPanelResults:
         values = list(est["beta"]) + ([est["spatial"]] if spatial else []) + [est.get("phi")] * len(extra)
         values.append(est["sigma2"])
         index = names + ([spatial] if spatial else []) + extra + ["sigma2"]
+        index = pd.Index(index)
+        values = np.asarray(values, dtype=float)
+        se = np.sqrt(np.diag(est["cov"]))
         self.params = pd.Series(values, index=index, name="parameter")
         self.cov = pd.DataFrame(est["cov"], index=index, columns=index)
-        self.std_errors = pd.Series(np.sqrt(np.diag(est["cov"])), index=index, name="std_error")
-        self.tstats = (self.params / self.std_errors).rename("tstat")
-        self.pvalues = pd.Series(2.0 * st.norm.sf(np.abs(self.tstats)), index=index, name="pvalue")
+        self.std_errors = pd.Series(se, index=index, name="std_error")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = values / se
+        self.tstats = pd.Series(t, index=index, name="tstat")
+        self.pvalues = pd.Series(2.0 * st.norm.sf(np.abs(t)), index=index, name="pvalue")
         self.spatial_name = spatial
         self.sigma2 = float(est["sigma2"])
         self.loglik = float(est["loglik"])
@@ -69,9 +76,8 @@ class SpatialPanelResults:
         self.bic = -2.0 * self.loglik + n_params * np.log(self.nobs)
         fitted = np.asarray(est["fitted"])
         self.rsquared = float(np.corrcoef(fitted, self._design.y.ravel())[0, 1] ** 2)
-        self.resid = pd.Series(np.asarray(est["resid"]), index=spec.estimation_index, name="resid")
+        self._resid = np.asarray(est["resid"])
         self.logdet_method = spec.operator.describe()
-        self._recover_effects()
 
     # ---------------------------------------------------------------- pieces
     @property
@@ -87,7 +93,29 @@ class SpatialPanelResults:
         theta = np.array([self.params.get(f"W_{c}", 0.0) for c in names])
         return names, beta, theta, np.array([f"W_{c}" in self.params.index for c in names])
 
-    def _recover_effects(self) -> None:
+    @cached_property
+    def resid(self) -> pd.Series:
+        """Residuals of the transformed model, indexed by the estimation (entity, time) pairs."""
+        return pd.Series(self._resid, index=self.spec.estimation_index, name="resid")
+
+    @property
+    def intercept(self) -> float:
+        """The constant (no or random effects) or the grand mean c of the two-way decomposition."""
+        return self._effects["intercept"]
+
+    @property
+    def entity_effects(self) -> pd.Series | None:
+        """Recovered entity effects mu_i (None without entity or random effects)."""
+        return self._effects["entity"]
+
+    @property
+    def time_effects(self) -> pd.Series | None:
+        """Recovered time effects a_t (None without time effects)."""
+        return self._effects["time"]
+
+    @cached_property
+    def _effects(self) -> dict[str, object]:
+        """Fixed effects recovered from the untransformed data (computed on first use)."""
         spec = self.spec
         y, raw = spec.estimation_data()
         r = y - raw @ self.params[spec.regressor_names()].to_numpy()  # y - X b - W X t (- tau y_{t-1} ...)
@@ -96,22 +124,22 @@ class SpatialPanelResults:
         if spec.model in ("sar", "sdm"):
             r = r - self.rho * ml.lag(spec.w, y)
         grand = float(r.mean())
-        self.intercept = float(self.params["const"]) if spec.has_constant else grand
+        intercept = float(self.params["const"]) if spec.has_constant else grand
         period_means = self._period_weights() @ r
         ent = pd.Index(spec.entities, name=spec.index.names[0])
         per = pd.Index(spec.estimation_periods, name=spec.index.names[1])
-        self.entity_effects = self.time_effects = None
+        entity = time = None
         if spec.effects == "entity":
-            self.entity_effects = pd.Series(r.mean(axis=1), index=ent, name="entity_effect")
+            entity = pd.Series(r.mean(axis=1), index=ent, name="entity_effect")
         elif spec.effects == "time":
-            self.time_effects = pd.Series(period_means, index=per, name="time_effect")
+            time = pd.Series(period_means, index=per, name="time_effect")
         elif spec.effects == "twoway":
-            self.entity_effects = pd.Series(r.mean(axis=1) - grand, index=ent, name="entity_effect")
-            self.time_effects = pd.Series(period_means - period_means.mean(), index=per, name="time_effect")
+            entity = pd.Series(r.mean(axis=1) - grand, index=ent, name="entity_effect")
+            time = pd.Series(period_means - period_means.mean(), index=per, name="time_effect")
         elif spec.effects == "random":  # predicted effects E[mu_i | data] = (1 - phi^2) mean_t e_it
             shrink = 1.0 - float(self.params["phi"]) ** 2
-            self.entity_effects = pd.Series(shrink * (r - self.intercept).mean(axis=1), index=ent,
-                                            name="entity_effect")
+            entity = pd.Series(shrink * (r - intercept).mean(axis=1), index=ent, name="entity_effect")
+        return {"intercept": intercept, "entity": entity, "time": time}
 
     def _period_weights(self) -> np.ndarray:
         """Weights w with a_t = w'r_t, the maximum likelihood time effect of period t.
