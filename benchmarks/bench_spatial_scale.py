@@ -16,8 +16,11 @@ Cases (``--case``):
             and Lee-Yu, fit + 1,000 impact draws, against spreg's
             ``ML_LagFE(slx_lags=1)`` fit alone (spreg has entity effects only).
 ``100000``  N = 100,000, T = 10, two-way effects with Lee-Yu: fit + 1,000
-            impact draws against the issue-19 target of 30 s and 4 GB (script
-            only: not run on the shared 2-core machine).
+            impact draws against the issue-19 target of 30 s and 4 GB, and the
+            Monte Carlo error of its stochastic traces (see ``trace_error_lines``).
+``traces``  N = 5,000, T = 10, two-way effects with Lee-Yu: the same stochastic
+            traces against the exact ones (dense G and dense (I - rho W)^{-1}),
+            so the stated Monte Carlo errors can be checked against the truth.
 
 Peak memory is the largest resident set size sampled every 5 ms by a
 background thread during the phase, minus the resident size before it.
@@ -29,6 +32,7 @@ Run:  /tmp/venv/bin/python benchmarks/bench_spatial_scale.py --case 3000
 from __future__ import annotations
 
 import argparse
+import os
 import contextlib
 import gc
 import io
@@ -46,6 +50,8 @@ from scipy.spatial import cKDTree
 
 from vagg.simulate.spatial import simulate_arrays
 from vagg.models import SpatialPanel
+from vagg.models.spatial.impacts import POWER_PROBES, multipliers
+from vagg.models.spatial.likelihood import lag_information
 
 OUT = Path(__file__).with_suffix(".txt")
 
@@ -211,6 +217,84 @@ def case_county() -> None:
             f"  rho: vagg {res.params['rho']:.4f}, spreg {float(model.rho):.4f} (different effects: two-way vs entity)"])
 
 
+def _standard_errors(res) -> np.ndarray:
+    """Standard errors of (beta, rho, sigma2) from the information matrix with the operator's current traces."""
+    info = lag_information(res._design, res.spec.operator, res.rho, res._resid, res.sigma2)
+    return np.sqrt(np.diag(np.linalg.inv(info)))
+
+
+def _direct_probes(res) -> tuple[list[str], np.ndarray]:
+    """Direct effects b m0_p + t m1_p evaluated with each tr(W^k) probe alone (P x k), at the estimates."""
+    names, beta, theta, _ = res._beta_theta()
+    mult = multipliers(res.spec.operator, np.array([res.rho]), "traces")
+    return names, mult["m0_probes"][:, :1] * beta[None, :] + mult["m1_probes"][:, :1] * theta[None, :]
+
+
+def trace_error_lines(res, imp: pd.DataFrame, sets: int = 10) -> list[str]:
+    """The Monte Carlo error of a large-N fit's stochastic traces, stated three ways.
+
+    1. Each Hutchinson trace of the information matrix with its Monte Carlo s.e.
+       (sd of the probes' quadratic forms over sqrt(P)).
+    2. The standard errors recomputed with ``sets`` independent probe sets:
+       their relative spread is the Monte Carlo error of the reported SEs.
+    3. The direct effects' Monte Carlo s.e. from the tr(W^k) probes of the
+       power series, against their simulated (sampling) standard errors.
+    """
+    op = res.spec.operator
+    tr = op.traces(res.rho)
+    first = ", ".join(f"{k} {tr[k]:.1f} +- {tr[k + '_mcse']:.2f} ({tr[k + '_mcse'] / abs(tr[k]):.3%})"
+                      for k in ("trG", "trG2", "trGtG"))
+    seed = op.trace_seed
+    ses = []
+    for offset in range(1, sets + 1):
+        op.trace_seed = seed + offset
+        ses.append(_standard_errors(res))
+    op.trace_seed = seed
+    ses = np.array(ses)
+    spread = ses.std(axis=0, ddof=1) / ses.mean(axis=0)
+    labels = list(res.params.index)
+    names, direct = _direct_probes(res)
+    mcse = direct.std(axis=0, ddof=1) / np.sqrt(POWER_PROBES)
+    ratio = mcse / imp.loc[names, "direct_se"].to_numpy()
+    return [
+        f"  information-matrix traces, Hutchinson with {op.trace_probes} probes (Monte Carlo s.e.): {first}",
+        f"  standard errors over {sets} independent probe sets: relative sd at most {spread.max():.2e} "
+        f"({labels[int(np.argmax(spread))]}); rho {spread[labels.index('rho')]:.2e}",
+        f"  direct effects from {POWER_PROBES} tr(W^k) probes: Monte Carlo s.e. "
+        + ", ".join(f"{n} {m:.1e}" for n, m in zip(names, mcse))
+        + f"; at most {ratio.max():.3f} of the simulated (sampling) s.e.",
+    ]
+
+
+def case_traces() -> None:
+    """The stochastic traces at N = 5,000 against the exact ones (dense G and dense inverse)."""
+    n, periods = 5_000, 10
+    w, ids = knn_weights(n, 6, seed=5)
+    spec = SpatialPanel.from_formula("y ~ x1 + x2 + x3", panel(w, ids, periods, seed=6), (w, ids), model="sdm",
+                                     effects="twoway", lee_yu=True)
+    spec.operator.trace_method = "hutchinson"
+    res = spec.fit()
+    imp = res.impacts(draws=1000, seed=0, method="traces")
+    spec.operator.trace_method = "exact"
+    exact_se = _standard_errors(res)
+    spec.operator.trace_method = "hutchinson"
+    se_error = np.abs(res.std_errors.to_numpy() / exact_se - 1.0)
+    inverse = np.linalg.inv(np.eye(n) - res.rho * w.toarray())
+    m0, m1 = np.trace(inverse) / n, float((inverse * w.T.toarray()).sum()) / n  # tr(A^-1 W) = sum(A^-1 * W')
+    names, beta, theta, _ = res._beta_theta()
+    exact_direct = beta * m0 + theta * m1
+    _, direct = _direct_probes(res)
+    mcse = direct.std(axis=0, ddof=1) / np.sqrt(POWER_PROBES)
+    error = imp.loc[names, "direct"].to_numpy() - exact_direct
+    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case traces: N=5000 T=10 knn k=6, SDM two-way, Lee-Yu; "
+            "Hutchinson (100 probes) and power-series (50 probes) traces against exact ones",
+            f"  standard errors from Hutchinson traces vs exact: largest relative error {se_error.max():.2e} "
+            f"({res.params.index[int(np.argmax(se_error))]})",
+            "  direct effects, traces path minus exact (in units of the stated Monte Carlo s.e.): "
+            + ", ".join(f"{nm} {e:+.1e} ({e / m:+.2f})" for nm, e, m in zip(names, error, mcse)),
+            *trace_error_lines(res, imp)])
+
+
 def case_100000() -> None:
     """Issue 19, item 3 (synthetic part): N = 100,000, T = 10, k = 6 nearest neighbours, SDM two-way with
     Lee-Yu, fit + 1,000 impact draws; target 30 s and 4 GB.  The results record the log-determinant and
@@ -221,18 +305,20 @@ def case_100000() -> None:
     with PeakRSS() as ours:
         res, imp = run_vagg(df, (w, ids), effects="twoway", lee_yu=True)
     ok = "OK" if ours.seconds <= 30 and ours.bytes <= 4 * 2**30 else "MISSED"
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case 100000: N=100000 T=10 knn k=6, SDM two-way, Lee-Yu",
+    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case 100000: N=100000 T=10 knn k=6, SDM two-way, Lee-Yu; "
+            f"load average {os.getloadavg()[0]:.1f} on 2 cores",
             f"  vagg fit + impacts(1000 draws): {ours.seconds:8.2f} s, peak +{ours.bytes / 2**30:6.2f} GiB "
             f"({res.logdet_method}); target 30 s and 4 GB: {ok}",
             "  estimates: " + ", ".join(f"{k}={v:.4f}" for k, v in res.params.items()),
             "  impacts:\n" + imp[["direct", "direct_se", "indirect", "indirect_se", "total", "total_se"]]
-            .to_string(float_format=lambda v: f"{v:.5f}")])
+            .to_string(float_format=lambda v: f"{v:.5f}"),
+            *trace_error_lines(res, imp)])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["small", "3000", "county", "20000", "100000"], default="small")
+    parser.add_argument("--case", choices=["small", "3000", "county", "20000", "100000", "traces"], default="small")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     {"small": lambda: case_small(args.repeat), "3000": case_3000, "20000": case_20000,
-     "county": case_county, "100000": case_100000}[args.case]()
+     "county": case_county, "100000": case_100000, "traces": case_traces}[args.case]()

@@ -22,7 +22,8 @@ c_i = (1'V)_i (V^{-1} 1)_i.
 ``method="traces"`` uses the series m0 = sum_k rho^k tr(W^k)/N,
 m1 = sum_k rho^k tr(W^{k+1})/N with tr(W) and tr(W^2) exact and higher
 traces estimated by Monte Carlo (Barry and Pace 1999, Linear Algebra Appl.
-289:41-54), truncated where |rho|^k r^k < 1e-10.  s0, s1 for a W that is not
+289:41-54), truncated where |rho|^k r^k < 1e-10; the Monte Carlo standard error
+of a direct effect is sd_p(b m0_p + t m1_p)/sqrt(P) over the probes' series.  s0, s1 for a W that is not
 row-standardised (traces path) use the exact moments 1'W^k 1 / N in the same series.
 
 Standard errors are simulated (LeSage and Pace 2009, sec. 2.7.1): parameter
@@ -55,17 +56,18 @@ def _series_order(rho: np.ndarray, radius: float) -> int:
 
 
 def _power_moments(op: SpatialOperator, order: int) -> tuple[np.ndarray, np.ndarray]:
-    """tr(W^k)/N (Monte Carlo for k >= 3) and 1'W^k 1/N (exact), k = 0..order."""
+    """tr(W^k)/N for each probe (P x (order + 1); Monte Carlo u_p'W^k u_p/N for k >= 3, exact
+    and equal across probes for k <= 2) and 1'W^k 1/N (exact), k = 0..order."""
     w = op.w
     n = op.n
     rng = np.random.default_rng(POWER_SEED)
     probes = rng.choice([-1.0, 1.0], size=(n, POWER_PROBES))
-    traces = np.empty(order + 1)
+    traces = np.empty((POWER_PROBES, order + 1))
     sums = np.empty(order + 1)
-    traces[0], sums[0] = 1.0, 1.0
-    traces[1] = w.diagonal().sum() / n
+    traces[:, 0], sums[0] = 1.0, 1.0
+    traces[:, 1] = w.diagonal().sum() / n
     if order >= 2:
-        traces[2] = w.multiply(w.T).sum() / n
+        traces[:, 2] = w.multiply(w.T).sum() / n
     block = probes
     ones = np.ones(n)
     for k in range(1, order + 1):
@@ -73,7 +75,7 @@ def _power_moments(op: SpatialOperator, order: int) -> tuple[np.ndarray, np.ndar
         ones = w @ ones
         sums[k] = ones.sum() / n
         if k >= 3:
-            traces[k] = np.mean(np.sum(probes * block, axis=0)) / n
+            traces[:, k] = np.sum(probes * block, axis=0) / n
     return traces, sums
 
 
@@ -99,7 +101,13 @@ def _eigen_sums(op: SpatialOperator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, np.ndarray]:
-    """m0, m1, s0, s1 of the module docstring for a vector of rho values."""
+    """m0, m1, s0, s1 of the module docstring for a vector of rho values.
+
+    On the trace path also ``m0_probes`` and ``m1_probes`` (P x len(rho)): the
+    series evaluated with each Monte Carlo probe's traces alone, whose mean
+    is m0 (m1) and whose standard deviation over sqrt(P) is the Monte Carlo
+    standard error of the estimate.
+    """
     rho = np.asarray(rho, dtype=float)
     need_sums = not op.row_standardised
     out: dict[str, np.ndarray] = {}
@@ -121,8 +129,9 @@ def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, 
         traces, sums = _power_moments(op, order + 1)
         powers = rho[:, None] ** np.arange(order + 1)[None, :]
         if method != "exact":
-            out["m0"] = powers @ traces[: order + 1]
-            out["m1"] = powers @ traces[1 : order + 2]
+            out["m0_probes"] = traces[:, : order + 1] @ powers.T
+            out["m1_probes"] = traces[:, 1 : order + 2] @ powers.T
+            out["m0"], out["m1"] = out["m0_probes"].mean(axis=0), out["m1_probes"].mean(axis=0)
         if need_sums:
             out["s0"] = powers @ sums[: order + 1]
             out["s1"] = powers @ sums[1 : order + 2]

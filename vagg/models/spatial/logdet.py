@@ -16,7 +16,11 @@ The traces of G = W (I - rho W)^{-1} needed once by the information matrix
 are exact from the dense G for N <= :data:`TRACE_DENSE_LIMIT` (one dense
 solve), and beyond that Hutchinson estimates (Hutchinson 1990, Comm. Stat.
 Simul. 19:433-450) with :data:`TRACE_PROBES` Rademacher vectors from a fixed
-seed, so the standard errors are reproducible.
+seed, so the standard errors are reproducible: tr B is estimated by the mean
+of u_p'B u_p over the probes u_p (unbiased, with variance
+2 (||B||_F^2 - sum_i b_ii^2) / P for a symmetric B), and its Monte Carlo
+standard error, the standard deviation of the u_p'B u_p over sqrt(P), is
+returned with it and stated by :meth:`SpatialOperator.describe`.
 
 The admissible interval for rho is (1/lambda_min, 1/lambda_max) from the
 real eigenvalues (eigen path); on the LU path it is (-1/r, 1/r) with r the
@@ -81,10 +85,26 @@ class SpatialOperator:
         N x N CSR matrix in the panel's entity order.
     method
         ``"auto"`` (eigen for N <= EIGEN_LIMIT, else lu), ``"eigen"`` or ``"lu"``.
+    trace_method
+        Information-matrix traces: ``"auto"`` (exact for N <= TRACE_DENSE_LIMIT,
+        else Hutchinson), ``"exact"`` or ``"hutchinson"``.
+    trace_probes, trace_seed
+        Rademacher probes and their seed on the Hutchinson path.
+
+    Attributes
+    ----------
+    trace_error
+        After :meth:`traces` on the Hutchinson path: the largest Monte Carlo
+        standard error of tr G, tr G^2 and tr G'G relative to the trace
+        (None on the exact path).
     """
 
     w: sp.csr_matrix
     method: str = "auto"
+    trace_method: str = "auto"
+    trace_probes: int = TRACE_PROBES
+    trace_seed: int = TRACE_SEED
+    trace_error: float | None = field(default=None, init=False)
     eigenvalues: np.ndarray | None = field(default=None, init=False)
     row_standardised: bool = field(default=False, init=False)
     bounds: tuple[float, float] = field(default=(-1.0, 1.0), init=False)
@@ -92,6 +112,9 @@ class SpatialOperator:
     def __post_init__(self) -> None:
         if self.method not in ("auto", "eigen", "lu"):
             raise SpecificationError(f"unknown log-determinant method {self.method!r}; use 'auto', 'eigen' or 'lu'")
+        if self.trace_method not in ("auto", "exact", "hutchinson"):
+            raise SpecificationError(f"unknown trace method {self.trace_method!r}; use 'auto', 'exact' or "
+                                     "'hutchinson'")
         self.w = sp.csr_matrix(self.w, dtype=float)
         self.n = self.w.shape[0]
         if self.method == "auto":
@@ -133,15 +156,24 @@ class SpatialOperator:
         lu = self._factor[1]
         return lambda z, trans=False: lu.solve(np.asarray(z, dtype=float), trans="T" if trans else "N")
 
+    @property
+    def exact_traces(self) -> bool:
+        """Whether :meth:`traces` computes the dense G (else Hutchinson estimates)."""
+        return self.trace_method == "exact" or (self.trace_method == "auto" and self.n <= TRACE_DENSE_LIMIT)
+
     def traces(self, rho: float) -> dict[str, float]:
         """tr G, tr G^2, tr G'G and ||G'1||^2 / N for G = W (I - rho W)^{-1}.
 
-        Exact (dense G) for N <= TRACE_DENSE_LIMIT, Hutchinson estimates beyond.
+        Exact (dense G) when :attr:`exact_traces`, else Hutchinson estimates
+        from ``trace_probes`` Rademacher probes u_p: tr B ~ mean_p u_p'B u_p,
+        with Monte Carlo standard errors sd_p(u_p'B u_p)/sqrt(P) returned as
+        ``trG_mcse``, ``trG2_mcse`` and ``trGtG_mcse`` (||G'1||^2 is exact).
         """
         solve = self.factor(rho)
         ones = np.ones(self.n)
         gt_ones = solve(self.w.T @ ones, trans=True)  # G'1 = A^{-T} W' 1
-        if self.n <= TRACE_DENSE_LIMIT:
+        if self.exact_traces:
+            self.trace_error = None
             g = np.empty((self.n, self.n))
             for start in range(0, self.n, _CHUNK):  # A^{-1} W = W A^{-1}, in cache-sized column blocks
                 g[:, start : start + _CHUNK] = solve(self.w[:, start : start + _CHUNK].toarray())
@@ -151,19 +183,26 @@ class SpatialOperator:
                 "trGtG": float(np.sum(g * g)),
                 "Gt1": float(gt_ones @ gt_ones) / self.n,
             }
-        rng = np.random.default_rng(TRACE_SEED)
-        probes = rng.choice([-1.0, 1.0], size=(self.n, TRACE_PROBES))
+        rng = np.random.default_rng(self.trace_seed)
+        probes = rng.choice([-1.0, 1.0], size=(self.n, self.trace_probes))
         g_u = self.w @ solve(probes)
         gt_u = solve(self.w.T @ probes, trans=True)
-        return {
-            "trG": float(np.mean(np.sum(probes * g_u, axis=0))),
-            "trG2": float(np.mean(np.sum(gt_u * g_u, axis=0))),
-            "trGtG": float(np.mean(np.sum(g_u * g_u, axis=0))),
-            "Gt1": float(gt_ones @ gt_ones) / self.n,
+        quadratic = {  # u_p'B u_p for each probe p
+            "trG": np.sum(probes * g_u, axis=0),
+            "trG2": np.sum(gt_u * g_u, axis=0),
+            "trGtG": np.sum(g_u * g_u, axis=0),
         }
+        out = {key: float(values.mean()) for key, values in quadratic.items()}
+        scale = np.sqrt(self.trace_probes)
+        out.update({f"{key}_mcse": float(values.std(ddof=1) / scale) for key, values in quadratic.items()})
+        self.trace_error = max(out[f"{key}_mcse"] / abs(out[key]) if out[key] else np.inf for key in quadratic)
+        out["Gt1"] = float(gt_ones @ gt_ones) / self.n
+        return out
 
     def describe(self) -> str:
         """The log-determinant and trace methods, for the results' record."""
         logdet = "eigenvalues" if self.method == "eigen" else "sparse LU"
-        traces = "exact" if self.n <= TRACE_DENSE_LIMIT else f"Hutchinson, {TRACE_PROBES} probes"
+        traces = "exact" if self.exact_traces else f"Hutchinson, {self.trace_probes} probes"
+        if not self.exact_traces and self.trace_error is not None:
+            traces += f" (largest relative Monte Carlo s.e. of a trace {self.trace_error:.2%})"
         return f"{logdet}; information-matrix traces {traces}"
