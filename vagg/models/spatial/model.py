@@ -106,6 +106,11 @@ class SpatialPanel:
         Keep units without neighbours (their W rows stay zero).
     logdet
         ``"auto"``, ``"eigen"`` or ``"lu"`` (see :mod:`~vagg.models.spatial.logdet`).
+        Beyond N = 5,000 the traces in the information matrix are Hutchinson
+        estimates with 100 probes; ``results.logdet_method`` states their
+        largest relative Monte Carlo standard error.  For more probes or exact
+        traces set ``model.operator.trace_probes`` or
+        ``model.operator.trace_method = "exact"`` before :meth:`fit`.
     dynamic
         ``None`` (static), ``"time"`` (adds y_{t-1}, parameter ``L_y``) or
         ``"spacetime"`` (also W y_{t-1}, ``W_L_y``): the dynamic SAR / SDM of
