@@ -62,6 +62,9 @@ def test_describe_states_the_method_and_error(knn_w):
     exact = SpatialOperator(knn_w, "eigen")
     exact.traces(RHO)
     assert exact.describe() == "eigenvalues; information-matrix traces exact"
+    fewer = SpatialOperator(knn_w, "lu", trace_method="hutchinson", trace_probes=37)
+    assert fewer.traces(RHO)["trG_mcse"] > 1.3 * op.traces(RHO)["trG_mcse"]  # about sqrt(100/37) = 1.64
+    assert "Hutchinson, 37 probes" in fewer.describe()
     with pytest.raises(SpecificationError, match="unknown trace method 'dense'"):
         SpatialOperator(knn_w, trace_method="dense")
 
