@@ -16,7 +16,7 @@ from vagg.data.china import (
     load_china_edges,
     provinces,
 )
-from vagg.data.ids import IdMatch, match_ids, normalise_id
+from vagg.data.ids import IdMatch, match_ids, normalise_id, normalise_ids
 from vagg.data.missing import POLICIES, MissingReport, apply_missing_policy
 from vagg.data.panel import (
     check_columns,
@@ -37,6 +37,7 @@ __all__ = [
     "load_china_edges",
     "match_ids",
     "normalise_id",
+    "normalise_ids",
     "provinces",
     "POLICIES",
     "MissingReport",

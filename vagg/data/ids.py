@@ -1,7 +1,9 @@
-"""Joining a panel's ids to the bundled geography: adcodes or Chinese names.
+"""Ids: the one rule that turns a cell into an id, and joining a panel's ids to the bundled geography.
 
-A panel may name its units by adcode (``440100``, ``"440100"``, ``"440100.0"``,
-``440100.0`` all mean ``"440100"``) or by Chinese name (``"广州市"`` or
+:func:`normalise_ids` is the rule for every entry point (a panel, id matching,
+weights and boundary files): ``440100``, ``"440100"``, ``"440100.0"``,
+``440100.0`` and ``"４４０１００"`` all mean ``"440100"``.  A panel may name its
+units by adcode or by Chinese name (``"广州市"`` or
 ``"广州"``).  :func:`match_ids` maps each id to an adcode of
 :func:`vagg.data.load_china` and reports how; ids it cannot place are listed
 with their nearest candidates, never dropped in silence.
@@ -24,37 +26,102 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from vagg._errors import DataError
+from vagg.data.readers import NA_TOKENS, cell_texts, listing
 
 #: administrative suffixes stripped when a name is matched, longest first
 NAME_SUFFIXES = ("特别行政区", "自治州", "自治县", "自治旗", "地区", "林区", "新区", "市", "盟", "区", "县", "旗")
 #: province-level municipalities: prefecture code -> municipality code
 MUNICIPALITIES = {"110100": "110000", "120100": "120000", "310100": "310000", "500100": "500000",
                   "500200": "500000"}
-_NUMBER = re.compile(r"^\s*\d+(\.0*)?\s*$")
+#: an id that is a whole number written with a decimal point ("440100.", "440100.00"): the digits before it
+_WHOLE = re.compile(r"^([+-]?\d+)\.0*$")
+#: numbers that are not whole, or not written digit by digit: a decimal fraction, exponent form, infinity
+_NOT_WHOLE = re.compile(r"^[+-]?(\d*\.\d+|(\d+\.?\d*|\.\d+)[eE][+-]?\d+|inf|infinity)$", re.IGNORECASE)
+
+
+def normalise_ids(values: pd.Series | pd.Index | Iterable[object], required: bool = False, label: str = "ids",
+                  rows: Sequence[object] | None = None) -> pd.Series:
+    """Ids as text, one rule for every entry point (panels, id matching, weights and boundary files).
+
+    Each cell is read as text and then, vectorised:
+
+    1. folded by Unicode NFKC, so full-width digits and signs are ASCII (``"４４０１００"`` is
+       ``"440100"``), and stripped of surrounding blanks (``" 440100 "``);
+    2. a whole number loses its decimal point: ``440100.0``, ``np.float64(440100)``, ``"440100.0"``,
+       ``"440100.00"`` and ``"440100."`` all give ``"440100"``; integers (``440100``,
+       ``np.int64(440100)``) give their digits;
+    3. a number that is not whole, or not written digit by digit, is refused: ``440100.5``,
+       ``"440100.50"``, ``"4.401e5"``, ``inf`` raise :class:`~vagg.DataError` naming the value (an id
+       is a code or a name, never a measurement; exponent form hides the digits);
+    4. a missing cell (``None``, NaN, ``pd.NA``, ``""`` or a placeholder of
+       :data:`vagg.data.readers.NA_TOKENS` such as ``"n.a."`` or ``"-"``) is NaN, or with
+       ``required=True`` a DataError naming where it is;
+    5. anything else is kept as text: names (``"广州市"``) and codes with leading zeros
+       (``"0101"`` stays ``"0101"``; the integer ``101`` is ``"101"``).
+
+    Parameters
+    ----------
+    values
+        The ids (a column, an index, a list).
+    required
+        Refuse missing ids (weights files, id matching) instead of returning NaN (a panel
+        reader, which then reports the rows).
+    label
+        What the ids are, for error messages (``"entity column 'city'"``).
+    rows
+        Row labels of ``values`` for error messages (a file's line numbers); positions
+        (1, 2, ...) if omitted.
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype: text ids, NaN where missing; the index of ``values`` if it is a Series.
+
+    Raises
+    ------
+    DataError
+        A number that is not a whole number; a missing id when ``required``.
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    text = cell_texts(series).str.replace(_WHOLE, r"\1", regex=True)
+    missing = text.isin(NA_TOKENS).to_numpy()
+    bad = text.str.match(_NOT_WHOLE).to_numpy(dtype=bool)
+    if bad.any():
+        raise DataError(f"{label}: not whole numbers written in digits, so not ids: {_cells(series, bad, rows)}; "
+                        "an id is a code (440100) or a name (广州市)")
+    if required and missing.any():
+        raise DataError(f"{label}: missing id (empty, NaN or a placeholder such as 'n.a.'): "
+                        f"{_cells(series, missing, rows)}")
+    return text.where(~missing, np.nan).astype(object)
+
+
+def _cells(values: pd.Series, mask: np.ndarray, rows: Sequence[object] | None) -> str:
+    """The flagged cells as given, each with its row (or position; none for a single value)."""
+    at = np.flatnonzero(mask)
+    if rows is None and len(values) == 1:
+        return repr(values.iloc[0])
+    where, noun = (np.arange(1, len(values) + 1), "position") if rows is None else (list(rows), "row")
+    return listing(f"{values.iloc[i]!r} ({noun} {where[i]})" for i in at)
 
 
 def normalise_id(value: object) -> str:
-    """An id as text: integers and integral floats lose ``.0``, text is stripped.
+    """One id as text by :func:`normalise_ids` (``required=True``): ``440100``, ``440100.0``,
+    ``"440100.0"``, ``" ４４０１００ "`` all give ``"440100"``; a name is stripped (``"广州市"``).
 
-    ``440100``, ``440100.0``, ``"440100.0"`` and ``" 440100 "`` all give
-    ``"440100"``; a name is returned stripped.  Missing values raise DataError.
+    Raises
+    ------
+    DataError
+        A missing id (None, NaN, a placeholder such as ``"n.a."``) or a number that is not whole
+        (``440100.5``).
     """
-    if value is None or (isinstance(value, float) and value != value):
-        raise DataError("an id is missing (None or NaN)")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise DataError(f"id {value!r} is not a whole number")
-        return str(int(value))
-    text = str(value).strip()
-    if _NUMBER.match(text):
-        return text.split(".")[0]
-    return text
+    return str(normalise_ids(pd.Series([value], dtype=object), required=True, label="id").iloc[0])
 
 
 #: ethnic groups named in autonomous prefectures, counties and banners (延边朝鲜族自治州 -> 延边, 延边州)
@@ -175,8 +242,8 @@ def match_ids(ids: Iterable[object], level: str = "prefecture", geography: pd.Da
     stripped = pd.Series([code for _, code in forms], index=[form for form, _ in forms]).groupby(level=0).agg(
         lambda codes: sorted(set(codes)))
     result = IdMatch()
-    for given in dict.fromkeys(ids):
-        text = normalise_id(given)
+    unique = list(dict.fromkeys(ids))
+    for given, text in zip(unique, normalise_ids(unique, required=True, label="ids to match")):
         if text in codes:
             result.mapping[given], result.how[given] = text, "adcode"
         elif text in MUNICIPALITIES and MUNICIPALITIES[text] in codes:

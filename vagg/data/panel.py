@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
+from vagg.data.ids import normalise_ids
 from vagg.data.readers import (
     SUPPORTED_EXTENSIONS,
     coerce_numeric,
     drop_layout_rows,
     listing,
     locate_header,
-    normalise_ids,
     parse_years,
     read_grid,
     total_rows,
@@ -179,7 +179,7 @@ def panel_from_frame(
                             f"{_listing(list(raw.columns))}{hint}")
     # Rows are reported as the file's line numbers (header is line 1).
     rows = pd.Index(np.arange(len(raw)) + 2) if rows is None else pd.Index(rows)
-    ids = normalise_ids(raw[entity])
+    ids = normalise_ids(raw[entity], label=f"entity column {entity!r}", rows=rows)
     if ids.isna().any():
         raise DataError(f"entity column {entity!r} has missing ids in rows {_listing(rows[ids.isna().to_numpy()])}")
     if totals != "keep":

@@ -18,8 +18,8 @@ naming the cell:
 - cells: placeholders (:data:`NA_TOKENS` plus ``na_values``) are missing,
   full-width characters are folded (Unicode NFKC), thousands separators
   (``"7,596.2"``) are removed, percentages (``"44.4%"``) are divided by 100
-  with a note, years such as ``"2011年"`` or ``2011.0`` become integers, and
-  ids such as ``"440100.0"`` become ``"440100"``.
+  with a note, and years such as ``"2011年"`` or ``2011.0`` become integers
+  (ids: :func:`vagg.data.ids.normalise_ids`, built on :func:`cell_texts`).
 
 Rows are reported by their line (csv) or row (spreadsheet) number in the file.
 """
@@ -228,13 +228,6 @@ def drop_layout_rows(body: pd.DataFrame, rows: pd.Index, entity: str, time: str,
     if j < len(body):
         notes.append(f"footnote row(s) {listing(rows[j:])} at the bottom skipped")
     return body.loc[~drop].reset_index(drop=True), rows[~drop], notes
-
-
-def normalise_ids(values: pd.Series) -> pd.Series:
-    """Entity ids as text: ``440100``, ``440100.0``, ``"440100.0"``, ``"４４０１００"`` are the same city."""
-
-    text = cell_texts(values)
-    return text.where(~text.isin(NA_TOKENS), np.nan).astype(object)
 
 
 def parse_years(values: pd.Series, rows: pd.Index, time: str) -> pd.Series:

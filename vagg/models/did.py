@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from vagg._errors import DataError
+from vagg.data.ids import normalise_ids
 from vagg.data.panel import check_panel_index
-from vagg.data.readers import normalise_ids
 
 #: cohort value of never-treated cities (csdid's gvar convention)
 NEVER = 0
@@ -111,7 +111,7 @@ def policy_timing(
     cities = panel.index.get_level_values(0)
     ids = pd.Index(cities.unique())
     if len(ids) and isinstance(ids[0], str):  # adcodes as text: 440100, 440100.0 and "440100" are one city
-        years.index = pd.Index(normalise_ids(pd.Series(years.index, dtype=object)).to_numpy())
+        years.index = pd.Index(normalise_ids(years.index, required=True, label="adoption table ids").to_numpy())
         dup = years.index[years.index.duplicated()].unique()
         if len(dup):
             raise DataError(f"adoption table lists city {dup[0]!r} more than once; give one adoption year a city")

@@ -22,19 +22,20 @@ import scipy.sparse as sp
 from libpysal.weights import W
 
 from vagg._errors import DataError, SpecificationError
+from vagg.data.ids import normalise_ids
 from vagg.weights._core import _listing, from_matrix
 from vagg.weights.distance import _island_rule, coordinates, join_islands
 
 
 def edges_matrix(edges: pd.DataFrame | Sequence[tuple[object, object]], ids: Sequence[object]) -> sp.csr_matrix:
     """Binary symmetric (n x n) matrix of an undirected edge list over ``ids`` (duplicates count once)."""
-    ids = [str(i) for i in ids]
+    ids = normalise_ids(ids, required=True, label="unit ids").tolist()
     position = pd.Series(np.arange(len(ids)), index=ids)
     frame = edges if isinstance(edges, pd.DataFrame) else pd.DataFrame(list(edges))
     if frame.shape[1] < 2:
         raise DataError("an edge list needs two id columns")
-    a = frame.iloc[:, 0].map(_text).to_numpy()
-    b = frame.iloc[:, 1].map(_text).to_numpy()
+    a = normalise_ids(frame.iloc[:, 0], required=True, label="edge list, first column").to_numpy()
+    b = normalise_ids(frame.iloc[:, 1], required=True, label="edge list, second column").to_numpy()
     unknown = sorted(set(a[~pd.Index(a).isin(ids)]) | set(b[~pd.Index(b).isin(ids)]))
     if unknown:
         raise DataError(f"edge list names ids that are not among the units: {_listing(unknown)}")
@@ -43,12 +44,6 @@ def edges_matrix(edges: pd.DataFrame | Sequence[tuple[object, object]], ids: Seq
     mat = sp.csr_matrix((np.ones(2 * len(i)), (np.r_[i, j], np.r_[j, i])), shape=(n, n))
     mat.data[:] = 1.0
     return mat
-
-
-def _text(value: object) -> str:
-    from vagg.data.ids import normalise_id
-
-    return normalise_id(value)
 
 
 def from_edges(

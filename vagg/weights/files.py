@@ -11,7 +11,8 @@
   an id column, turned into queen/rook contiguity or point-distance weights.
 
 Ids are normalised (``440100.0`` and ``"440100"`` are the same id; see
-:func:`vagg.data.normalise_id`).
+:func:`vagg.data.normalise_ids`: full-width digits are folded, a missing id
+or a number that is not whole is refused).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import scipy.sparse as sp
 from libpysal.weights import W
 
 from vagg._errors import DataError
-from vagg.data.ids import normalise_id
+from vagg.data.ids import normalise_ids
 from vagg.weights._core import _listing, from_matrix
 
 MATRIX_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
@@ -44,6 +45,27 @@ def _table(path: Path, header: int | None = 0) -> pd.DataFrame:
     return pd.read_csv(path, header=header, dtype=str, sep=None, engine="python")
 
 
+def _column_ids(table: pd.DataFrame, k: int, path: Path) -> list[str]:
+    """The ids in column ``k`` of a matrix or edge-list table, errors naming the file's lines (header: line 1)."""
+    return normalise_ids(table.iloc[:, k], required=True, label=f"{path.name} column {k + 1}",
+                         rows=np.arange(len(table)) + 2).tolist()
+
+
+def _header_ids(table: pd.DataFrame, path: Path) -> list[str]:
+    """The ids in a square matrix's header row, after its first cell."""
+    return normalise_ids(table.columns[1:], required=True, label=f"{path.name} header row").tolist()
+
+
+def _is_square(table: pd.DataFrame, path: Path) -> bool:
+    """Whether a table is a square matrix: its header row (after the first cell) repeats its first column's ids."""
+    if table.shape[1] != table.shape[0] + 1:
+        return False
+    try:
+        return sorted(_header_ids(table, path)) == sorted(_column_ids(table, 0, path))
+    except DataError:  # a header that holds no ids (a headerless edge list's weight, say): not a matrix
+        return False
+
+
 def read_gal_gwt(path, standardise: str | bool = "row", allow_islands: bool = False) -> W:
     """A W from a GeoDa GAL or GWT file (libpysal.io), ids as text."""
     import libpysal
@@ -57,7 +79,7 @@ def read_gal_gwt(path, standardise: str | bool = "row", allow_islands: bool = Fa
     finally:
         fh.close()
     raw.transform = "O"
-    ids = [normalise_id(i) for i in raw.id_order]
+    ids = normalise_ids(raw.id_order, required=True, label=f"{path.name} ids").tolist()
     return from_matrix(raw.sparse, ids, standardise=standardise, allow_islands=allow_islands,
                        kind=f"from {path.name}")
 
@@ -80,8 +102,8 @@ def read_matrix(path, standardise: str | bool = "row", allow_islands: bool = Fal
     """A W from a square matrix file: ids in the header row and in the first column, same order."""
     path = _path(path)
     table = _table(path)
-    row_ids = [normalise_id(v) for v in table.iloc[:, 0]]
-    col_ids = [normalise_id(v) for v in table.columns[1:]]
+    row_ids = _column_ids(table, 0, path)
+    col_ids = _header_ids(table, path)
     if row_ids != col_ids:
         only_rows = [i for i in row_ids if i not in col_ids]
         only_cols = [i for i in col_ids if i not in row_ids]
@@ -115,14 +137,13 @@ def read_edges(path, ids=None, standardise: str | bool = "row", directed: bool =
     table = _table(path)
     if table.shape[1] < 2:
         raise DataError(f"{path.name}: an edge list needs two id columns (and optionally a weight)")
-    a = [normalise_id(v) for v in table.iloc[:, 0]]
-    b = [normalise_id(v) for v in table.iloc[:, 1]]
+    a, b = _column_ids(table, 0, path), _column_ids(table, 1, path)
     weight = (pd.to_numeric(table.iloc[:, 2], errors="coerce").to_numpy(dtype=float) if table.shape[1] > 2
               else np.ones(len(a)))
     if not np.isfinite(weight).all():
         row = int(np.flatnonzero(~np.isfinite(weight))[0])
         raise DataError(f"{path.name}: the weight of edge ({a[row]}, {b[row]}) is not a number")
-    ids = list(dict.fromkeys(a + b)) if ids is None else [normalise_id(i) for i in ids]
+    ids = list(dict.fromkeys(a + b)) if ids is None else normalise_ids(ids, required=True, label="ids").tolist()
     position = pd.Series(np.arange(len(ids)), index=ids)
     unknown = sorted((set(a) | set(b)) - set(ids))
     if unknown:
@@ -141,7 +162,8 @@ def read_boundaries(path, id_column: str):
     gdf = gpd.read_file(path)
     if id_column not in gdf.columns:
         raise DataError(f"{path.name}: no id column {id_column!r}; columns are {list(gdf.columns)}")
-    gdf.index = pd.Index([normalise_id(v) for v in gdf[id_column]], name=id_column)
+    gdf.index = pd.Index(normalise_ids(gdf[id_column], required=True, label=f"{path.name} column {id_column!r}"),
+                         name=id_column)
     if gdf.index.duplicated().any():
         twice = sorted(set(gdf.index[gdf.index.duplicated()]))
         raise DataError(f"{path.name}: duplicate ids in {id_column!r}: {_listing(twice)}")
@@ -162,9 +184,8 @@ def read_weights(path, standardise: str | bool = "row", **options) -> W:
     if suffix in (".gal", ".gwt"):
         return read_gal_gwt(path, standardise=standardise, **options)
     if suffix in MATRIX_SUFFIXES:
-        table = _table(_path(path))
-        header = [normalise_id(v) for v in table.columns[1:]]
-        if table.shape[0] == len(header) and sorted(header) == sorted(normalise_id(v) for v in table.iloc[:, 0]):
+        path = _path(path)
+        if _is_square(_table(path), path):
             return read_matrix(path, standardise=standardise, **options)
         return read_edges(path, standardise=standardise, **options)
     raise DataError(f"{Path(path).name}: unknown weights matrix file type {suffix!r}; use .gal, .gwt, .csv or "

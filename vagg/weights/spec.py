@@ -14,7 +14,7 @@ import pandas as pd
 from libpysal.weights import W
 
 from vagg._errors import DataError, SpecificationError
-from vagg.data.ids import match_ids, normalise_id
+from vagg.data.ids import match_ids, normalise_ids
 from vagg.weights._core import _listing, from_matrix, relabel, standardisation, to_sparse
 from vagg.weights.contiguity import contiguity, from_edges
 from vagg.weights.distance import distance_band, inverse_distance, knn
@@ -105,7 +105,7 @@ def _points(points, ids: list[str]) -> pd.DataFrame:
     if not need <= set(frame.columns):
         raise DataError(f"points need 'lon' and 'lat' columns and an id column; got {list(frame.columns)}")
     id_col = next(c for c in frame.columns if c not in need)
-    frame.index = pd.Index([normalise_id(v) for v in frame[id_col]])
+    frame.index = pd.Index(normalise_ids(frame[id_col], required=True, label=f"points file column {id_col!r}"))
     missing = [i for i in ids if i not in frame.index]
     if missing:
         raise DataError(f"the points file has no coordinates for ids: {_listing(missing)}")
@@ -172,7 +172,7 @@ def from_spec(spec: Mapping[str, object], ids: Sequence[object], data: pd.DataFr
     if source in BUNDLED_SOURCES:
         mapping = match_ids(given, geography=geography).mapping
     else:
-        mapping = {g: normalise_id(g) for g in given}
+        mapping = dict(zip(given, normalise_ids(given, required=True, label="panel ids")))
         missing = [g for g, code in mapping.items() if code not in geography.index]
         if missing:
             raise DataError(f"ids not in {Path(source).name}'s {spec.get('id')!r} column: {_listing(missing)}")
@@ -188,7 +188,8 @@ def from_spec(spec: Mapping[str, object], ids: Sequence[object], data: pd.DataFr
         if column not in data.columns:
             raise DataError(f"weights kind {kind!r}: the panel has no column {column!r}")
         by_unit = data[column].groupby(level=0).mean()
-        by_unit.index = [mapping.get(g, mapping.get(normalise_id(g), normalise_id(g))) for g in by_unit.index]
+        texts = normalise_ids(by_unit.index, required=True, label=f"panel ids of {column!r}")
+        by_unit.index = [mapping.get(g, mapping.get(t, t)) for g, t in zip(by_unit.index, texts)]
         gdp = by_unit
     w = from_geography(geo, kind=kind, standardise=how, k=int(spec.get("k", 4)),
                        power=float(spec.get("power", 1.0)),
@@ -202,7 +203,7 @@ def _from_matrix_file(source: str, given: list[object], how: str) -> W:
     from vagg.weights.files import read_weights
 
     raw = read_weights(source, standardise="none", allow_islands=True)
-    panel_ids = [normalise_id(g) for g in given]
+    panel_ids = normalise_ids(given, required=True, label="panel ids").tolist()
     missing = [g for g, i in zip(given, panel_ids) if i not in set(map(str, raw.id_order))]
     if missing:
         raise DataError(f"{Path(source).name} has no row for panel ids: {_listing(missing)}")
