@@ -302,8 +302,9 @@ class DynamicSpatialPanelResults(SpatialPanelResults):
 
         Short run: S^{-1}(b_r I + t_r W); long run ((1 - tau) I - (rho + eta) W)^{-1}(b_r I + t_r W);
         LeSage-Pace summaries with standard errors from ``draws`` parameter vectors drawn from
-        N(params, cov), unstable draws rejected and redrawn (their share in ``attrs["rejected_share"]``).  Each table has the layout of
-        :meth:`SpatialPanelResults.impacts` (see :func:`vagg.models.spatial.dynamic.dynamic_impacts`).
+        N(params, cov), unstable draws rejected and redrawn (their share in ``attrs["rejected_share"]``).
+        Each table has the layout of :meth:`SpatialPanelResults.impacts` (see
+        :func:`vagg.models.spatial.dynamic.dynamic_impacts`).
         """
         names = self.spec.exog_names
         lags = self.spec.regressor_names()[: 2 if self.spec.dynamic == "spacetime" else 1]
