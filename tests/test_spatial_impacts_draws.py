@@ -67,9 +67,9 @@ def _explicit(centre, cov, draws, seed, ok_row, length):
     raise AssertionError("stream too short")
 
 
-@pytest.mark.parametrize("rho,sd_rho", [(0.9, 0.08), (1.02, 0.05), (0.97, 0.3)])
+@pytest.mark.parametrize("rho,sd_rho", [(0.9, 0.08), (1.02, 0.05), (-0.2, 0.8)])
 def test_batched_rejection_equals_an_explicit_filter(op, rho, sd_rho):
-    """Acceptance about 89%, 34% (several batches) and 54% (both ends of the interval cut)."""
+    """Acceptance about 89%, 34% (several batches) and 87% (6.7% cut at each end of (-1.403, 1))."""
     low, high = op.bounds
     centre, cov, draws, seed = np.r_[BETA, THETA, rho], _cov(sd_rho), 300, 11
     with pytest.warns(UserWarning, match="rho inside the admissible interval"):
