@@ -251,7 +251,8 @@ def regression_table(
     effects
         For spatial models, one impacts DataFrame per result (or None), as
         returned by ``SpatialResults.impacts()`` (columns direct, indirect,
-        total and their ``_se``); shown with z-test stars.
+        total and their ``_se``); shown with z-test stars, and a note when
+        ``attrs["rejected_share"]`` says inadmissible draws were redrawn.
 
     Returns
     -------
@@ -392,6 +393,11 @@ def regression_table(
         default_notes.append("÷ 10^k: the regressor divided by 10^k, so its coefficients and standard errors are "
                              "multiplied by 10^k (t and p unchanged): "
                              + "; ".join(f"{labels.get(n, n)} ÷ {power_label(k)}" for n, k in powers.items()) + ".")
+    for name, table in zip(names, effects or []):
+        share = np.nan if table is None else table.attrs.get("rejected_share", np.nan)
+        if share > 0:
+            default_notes.append(f"{name}: {share:.1%} of the simulated parameter vectors did not have "
+                                 f"{table.attrs['admissible']} and were redrawn (effects from the truncated normal).")
     if any(is_scale_parameter(n) for n in regressors):
         default_notes.append("Variance parameters carry no stars: zero is the boundary of their parameter space.")
     columns = ["model", "dependent", "panel", "term", "label", "estimate", "se", "t", "p", "ci_low", "ci_high",

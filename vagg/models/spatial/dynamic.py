@@ -53,8 +53,8 @@ long-run one ((1 - tau) I - (rho + eta) W)^{-1}(b_r I + t_r W) =
 (1 - tau)^{-1} (I - rho_L W)^{-1}(b_r I + t_r W) with rho_L = (rho + eta)/(1 - tau),
 so both are the static LeSage-Pace summaries of
 :mod:`~vagg.models.spatial.impacts` (at rho, and at rho_L divided by 1 - tau).
-Standard errors are simulated from N(estimates, covariance), keeping the
-stable draws.
+Standard errors are simulated from N(estimates, covariance) truncated to the
+stable region (unstable draws rejected and redrawn).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ import pandas as pd
 
 from vagg._errors import SpecificationError
 from vagg.models.spatial import likelihood as ml
-from vagg.models.spatial.impacts import draw_parameters, effects, impact_frame, multipliers
+from vagg.models.spatial.impacts import admissible_draws, effects, impact_frame, multipliers
 from vagg.models.spatial.logdet import SpatialOperator, eigenvalues
 
 DYNAMIC = ("time", "spacetime")
@@ -175,15 +175,19 @@ def dynamic_impacts(
         Estimates and covariance of (b (k), t (k), rho, tau, eta), zero rows
         and columns for terms not estimated.
     draws, seed
-        Simulated parameter vectors (0: point estimates only); draws that are
-        not stable (radius of A >= 1, or rho outside the admissible interval)
-        are dropped.
+        Simulated parameter vectors (0: point estimates only), drawn from
+        N(centre, cov) truncated to the stable region: draws with radius of
+        A >= 1, or rho or rho_L = (rho + eta)/(1 - tau) outside the open
+        admissible interval ``op.bounds``, are rejected and redrawn until
+        ``draws`` remain (:func:`~vagg.models.spatial.impacts.admissible_draws`,
+        the rule of R spatialreg ``intImpacts``).
 
     Returns
     -------
     ``{"short": DataFrame, "long": DataFrame}`` in the layout of
-    :func:`~vagg.models.spatial.impacts.impact_table`, plus the column
-    ``draws_kept`` (the stable draws used).
+    :func:`~vagg.models.spatial.impacts.impact_table`, with
+    ``attrs["rejected_share"]`` (the share of draws rejected as unstable) and
+    ``attrs["admissible"]`` (the rule).
     """
     k = len(names)
     low, high = op.bounds
@@ -196,23 +200,19 @@ def dynamic_impacts(
                 "long": {key: value / (1.0 - tau)[:, None] for key, value in long.items()}}
 
     point = both(centre[None, :])
-    sim: dict[str, dict[str, np.ndarray]] | None = None
-    kept = 0
-    if draws > 0:
-        sample = draw_parameters(centre, cov, draws, seed)
-        rho, tau, eta = sample[:, 2 * k], sample[:, 2 * k + 1], sample[:, 2 * k + 2]
+    if draws == 0:
+        return {horizon: impact_frame(names, point[horizon], None) for horizon in ("short", "long")}
+    eig = eigenvalues_of(op)
+
+    def stable(params: np.ndarray) -> np.ndarray:
+        rho, tau, eta = params[:, 2 * k], params[:, 2 * k + 1], params[:, 2 * k + 2]
         rho_long = (rho + eta) / np.where(tau < 1.0, 1.0 - tau, np.nan)
-        ok = ((spectral_radius(eigenvalues_of(op), tau, rho, eta) < 1.0) & (rho > low) & (rho < high)
-              & (rho_long > low) & (rho_long < high))
-        kept = int(ok.sum())
-        if kept < 2:
-            raise SpecificationError(f"only {kept} of {draws} simulated parameter vectors are stable; the effects' "
-                                     "standard errors cannot be simulated")
-        sim = both(sample[ok])
-    tables = {}
-    for horizon in ("short", "long"):
-        frame = impact_frame(names, point[horizon], None if sim is None else sim[horizon])
-        if sim is not None:
-            frame["draws_kept"] = kept
-        tables[horizon] = frame
-    return tables
+        return ((spectral_radius(eig, tau, rho, eta) < 1.0) & (rho > low) & (rho < high)
+                & (rho_long > low) & (rho_long < high))
+
+    rule = (f"a stable process (spectral radius of (I - rho W)^(-1) (tau I + eta W) below 1) with rho and "
+            f"(rho + eta)/(1 - tau) inside the admissible interval ({low:.4f}, {high:.4f})")
+    sample, rejected = admissible_draws(centre, cov, draws, seed, stable, rule)
+    sim = both(sample)
+    return {horizon: impact_frame(names, point[horizon], sim[horizon], rejected, rule)
+            for horizon in ("short", "long")}

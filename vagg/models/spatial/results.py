@@ -169,7 +169,8 @@ class SpatialPanelResults:
         ----------
         draws
             Parameter vectors drawn from N(estimates, covariance) for the
-            simulated standard errors (0: point estimates only).
+            simulated standard errors (0: point estimates only); draws with
+            rho outside the admissible interval are rejected and redrawn.
         seed
             Seed of the draws.
         method
@@ -180,7 +181,8 @@ class SpatialPanelResults:
         Returns
         -------
         DataFrame indexed by regressor: direct, indirect, total and their
-        ``_se``, ``_z``, ``_p``, ``_lo``, ``_hi`` (simulated 95% interval).
+        ``_se``, ``_z``, ``_p``, ``_lo``, ``_hi`` (simulated 95% interval);
+        ``attrs["rejected_share"]`` is the share of draws rejected.
         See :mod:`vagg.models.spatial.impacts` for the formulas.
         """
         names, beta, theta, lagged = self._beta_theta()
@@ -300,8 +302,9 @@ class DynamicSpatialPanelResults(SpatialPanelResults):
 
         Short run: S^{-1}(b_r I + t_r W); long run ((1 - tau) I - (rho + eta) W)^{-1}(b_r I + t_r W);
         LeSage-Pace summaries with standard errors from ``draws`` parameter vectors drawn from
-        N(params, cov), unstable draws dropped (column ``draws_kept``).  Each table has the layout of
-        :meth:`SpatialPanelResults.impacts` (see :func:`vagg.models.spatial.dynamic.dynamic_impacts`).
+        N(params, cov), unstable draws rejected and redrawn (their share in ``attrs["rejected_share"]``).
+        Each table has the layout of :meth:`SpatialPanelResults.impacts` (see
+        :func:`vagg.models.spatial.dynamic.dynamic_impacts`).
         """
         names = self.spec.exog_names
         lags = self.spec.regressor_names()[: 2 if self.spec.dynamic == "spacetime" else 1]
