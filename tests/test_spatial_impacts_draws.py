@@ -176,4 +176,34 @@ def test_the_regression_table_notes_the_rejected_share():
     notes = regression_table([Sdm(), Sdm()], effects=[flagged, impacts], model_names=["a", "b"]).notes
     assert [n for n in notes if "redrawn" in n] == [
         ("a: 10.4% of the simulated parameter vectors did not have rho inside the admissible interval "
-         "(-1.4033, 1.0000) and were redrawn (effects from the truncated normal).")]
+         "(-1.4033, 1.0000) and were redrawn (effects from the truncated normal); the effects' stars come "
+         "from the draws themselves (share beyond zero), as their standard errors are dominated by the draws "
+         "nearest the bound.")]
+
+
+def test_effects_in_the_table_take_percentile_intervals_and_simulation_p_values_near_the_bound(op):
+    """Near the bound the normal z of a heavy-tailed draw is replaced by the share of draws beyond zero."""
+    cov = _cov(0.08)
+    with pytest.warns(UserWarning, match="redrawn"):
+        near = impact_table(NAMES, BETA, THETA, 0.9, cov, op, 4000, 0)
+    far = impact_table(NAMES, BETA, THETA, 0.3, _cov(0.05), op, 4000, 0)
+
+    class Sdm:
+        params = pd.Series({"x1": 0.5, "rho": 0.9})
+        std_errors = pd.Series({"x1": 0.1, "rho": 0.08})
+        pvalues = pd.Series({"x1": 1e-6, "rho": 1e-8})
+        table_info = {"dependent": "y", "nobs": 210, "entity_effects": True, "time_effects": True}
+
+    data = regression_table([Sdm(), Sdm()], effects=[near, far], model_names=["near", "far"]).data
+    rows = data[data["panel"].isin(["direct", "indirect", "total"])].set_index(["model", "panel", "term"])
+    for key in ("direct", "indirect", "total"):
+        for model, table in (("near", near), ("far", far)):
+            row = rows.loc[(model, key, NAMES[0])]
+            assert (row["ci_low"], row["ci_high"]) == (table.loc[NAMES[0], f"{key}_lo"],
+                                                      table.loc[NAMES[0], f"{key}_hi"])
+        # far from the bound: the normal p of est / se; near it: the draws' own two-sided share
+        assert rows.loc[("far", key, NAMES[0]), "p"] == pytest.approx(far.loc[NAMES[0], f"{key}_p"], rel=1e-12)
+        draws_p = near.loc[NAMES[0], f"{key}_p_sim"]
+        assert rows.loc[("near", key, NAMES[0]), "p"] == draws_p
+    # the simulation p-value is the level at which the percentile interval just excludes zero
+    assert ((near["total_p_sim"] < 0.05) == ((near["total_lo"] > 0) | (near["total_hi"] < 0))).all()

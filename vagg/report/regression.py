@@ -148,6 +148,25 @@ class _Grid:
         self.sections.append(len(self.labels))
 
 
+def _effect_source(table: pd.DataFrame, name: str, key: str, z: float) -> tuple[float, float, float,
+                                                                                   tuple[float, float]]:
+    """Estimate, se, p and 95% interval of one simulated effect.
+
+    The interval is the draws' 2.5/97.5 percentiles when the table has them
+    (else est +/- z se).  The p-value is the normal one, est/se, unless
+    inadmissible draws were redrawn (``attrs["rejected_share"] > 0``): rho
+    then lies near the edge of its interval, 1/(1 - rho) has heavy tails and
+    the simulated se is unstable, so the simulation p-value ``_p_sim`` is used.
+    """
+    est, se = float(table.loc[name, key]), float(table.loc[name, f"{key}_se"])
+    p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else np.nan
+    if table.attrs.get("rejected_share", 0.0) > 0 and f"{key}_p_sim" in table.columns:
+        p = float(table.loc[name, f"{key}_p_sim"])
+    if f"{key}_lo" in table.columns:
+        return est, se, p, (float(table.loc[name, f"{key}_lo"]), float(table.loc[name, f"{key}_hi"]))
+    return est, se, p, (est - z * se, est + z * se)
+
+
 def _pair(est: float, se: float, p: float, stat: str, digits: int, levels: Sequence[float], starred: bool,
           precision: str) -> tuple[tuple[str, float, str], tuple[str, float, str]]:
     """(text, number, Excel format) of the estimate cell and of the cell in parentheses below it."""
@@ -251,8 +270,9 @@ def regression_table(
     effects
         For spatial models, one impacts DataFrame per result (or None), as
         returned by ``SpatialResults.impacts()`` (columns direct, indirect,
-        total and their ``_se``); shown with z-test stars, and a note when
-        ``attrs["rejected_share"]`` says inadmissible draws were redrawn.
+        total and their ``_se``); shown with z-test stars, or with the
+        simulation p-value ``_p_sim`` and a note when ``attrs["rejected_share"]``
+        says inadmissible draws were redrawn (see :func:`_effect_source`).
 
     Returns
     -------
@@ -263,7 +283,7 @@ def regression_table(
         table's :attr:`~Table.data` (its CSV) has one row per model and term:
         ``model``, ``dependent``, ``panel``, ``term``, ``label``,
         ``estimate``, ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``
-        (the result's own 95% interval, or est ± 1.96 se for effects), ``stars``
+        (the result's own 95% interval; for effects the draws' percentiles), ``stars``
         and ``scale`` (the factor 10ᵏ the row's numbers were multiplied by; 1
         unless rescaled).
     """
@@ -353,9 +373,7 @@ def regression_table(
                     if table is None or name not in table.index:
                         sources.append(None)
                         continue
-                    est, se = float(table.loc[name, key]), float(table.loc[name, f"{key}_se"])
-                    p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else np.nan
-                    sources.append((est, se, p, (est - z * se, est + z * se)))
+                    sources.append(_effect_source(table, name, key, z))
                 term_rows(name, key, sources)
 
     grid.rule()
@@ -397,7 +415,9 @@ def regression_table(
         share = np.nan if table is None else table.attrs.get("rejected_share", np.nan)
         if share > 0:
             default_notes.append(f"{name}: {share:.1%} of the simulated parameter vectors did not have "
-                                 f"{table.attrs['admissible']} and were redrawn (effects from the truncated normal).")
+                                 f"{table.attrs['admissible']} and were redrawn (effects from the truncated normal); "
+                                 "the effects' stars come from the draws themselves (share beyond zero), as "
+                                 "their standard errors are dominated by the draws nearest the bound.")
     if any(is_scale_parameter(n) for n in regressors):
         default_notes.append("Variance parameters carry no stars: zero is the boundary of their parameter space.")
     columns = ["model", "dependent", "panel", "term", "label", "estimate", "se", "t", "p", "ci_low", "ci_high",

@@ -329,7 +329,10 @@ def admissible_draws(
 def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, np.ndarray] | None,
                  rejected_share: float = np.nan, admissible: str = "") -> pd.DataFrame:
     """The effects table: point effects (1 x k each) and, from simulated effects (D x k), their
-    standard deviation ``_se``, ``_z``, two-sided normal ``_p`` and 2.5/97.5 percentiles ``_lo``/``_hi``;
+    standard deviation ``_se``, ``_z``, two-sided normal ``_p``, 2.5/97.5 percentiles ``_lo``/``_hi``
+    and the simulation p-value ``_p_sim`` = 2 min(share of draws <= 0, share >= 0), capped at 1 (the
+    smallest level at which the equal-tailed percentile interval excludes zero; it does not rest on
+    the draws having a finite variance, which they lack when rho is drawn near the bound);
     ``attrs`` carry ``rejected_share`` and ``admissible`` (see :func:`admissible_draws`)."""
     columns = {key: point[key][0] for key in ("direct", "indirect", "total")}
     if sim is not None:
@@ -340,6 +343,8 @@ def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, 
             columns[f"{key}_se"], columns[f"{key}_z"] = se, z
             columns[f"{key}_p"] = 2.0 * st.norm.sf(np.abs(z))
             columns[f"{key}_lo"], columns[f"{key}_hi"] = np.percentile(sim[key], [2.5, 97.5], axis=0)
+            below, above = (sim[key] <= 0).mean(axis=0), (sim[key] >= 0).mean(axis=0)
+            columns[f"{key}_p_sim"] = np.minimum(1.0, 2.0 * np.minimum(below, above))
     frame = pd.DataFrame(columns, index=pd.Index(names, name="regressor"))
     frame.attrs.update(rejected_share=float(rejected_share), admissible=admissible)
     return frame
