@@ -292,3 +292,24 @@ def test_rescaled_regressor_matches_a_refit_on_the_rescaled_data(tmp_path):
     assert any("Hours ÷ 10" in n for n in table.notes)
     assert "0.000" not in table.body.iloc[row, 0]
     _compile(tmp_path, vagg.report.latex_document(table))  # ÷ and superscripts are escaped for LaTeX
+
+
+def test_a_long_statistic_shared_by_every_model_is_a_note_not_a_row():
+    """A text such as the log-determinant method, the same in every column, would widen each column."""
+    import pandas as pd
+
+    def model(method: str) -> object:
+        class Fit:
+            params = pd.Series({"x": 0.5})
+            std_errors = pd.Series({"x": 0.1})
+            pvalues = pd.Series({"x": 1e-6})
+            table_info = {"dependent": "y", "nobs": 210, "extra": {"log-determinant": method, "Lee-Yu": "yes"}}
+        return Fit()
+
+    long = "eigenvalues; information-matrix traces exact"
+    same = vagg.report.regression_table([model(long), model(long)])
+    assert "log-determinant" not in same.body.index and "Lee-Yu" in same.body.index
+    assert f"log-determinant: {long}." in same.notes
+    differ = vagg.report.regression_table([model(long), model("sparse LU; information-matrix traces exact")])
+    assert differ.body.loc["log-determinant"].tolist() == [long, "sparse LU; information-matrix traces exact"]
+    assert not any(n.startswith("log-determinant") for n in differ.notes)

@@ -176,9 +176,9 @@ def test_the_regression_table_notes_the_rejected_share():
     notes = regression_table([Sdm(), Sdm()], effects=[flagged, impacts], model_names=["a", "b"]).notes
     assert [n for n in notes if "redrawn" in n] == [
         ("a: 10.4% of the simulated parameter vectors did not have rho inside the admissible interval "
-         "(-1.4033, 1.0000) and were redrawn (effects from the truncated normal); the effects' stars come "
-         "from the draws themselves (share beyond zero), as their standard errors are dominated by the draws "
-         "nearest the bound.")]
+         "(-1.4033, 1.0000) and were redrawn (effects from the truncated normal); its effects show their 95% "
+         "simulated interval in brackets and take their stars from the draws (the share beyond zero), as their "
+         "standard errors are dominated by the draws nearest the bound.")]
 
 
 def test_effects_in_the_table_take_percentile_intervals_and_simulation_p_values_near_the_bound(op):
@@ -194,7 +194,13 @@ def test_effects_in_the_table_take_percentile_intervals_and_simulation_p_values_
         pvalues = pd.Series({"x1": 1e-6, "rho": 1e-8})
         table_info = {"dependent": "y", "nobs": 210, "entity_effects": True, "time_effects": True}
 
-    data = regression_table([Sdm(), Sdm()], effects=[near, far], model_names=["near", "far"]).data
+    table = regression_table([Sdm(), Sdm()], effects=[near, far], model_names=["near", "far"], digits=3)
+    labels = list(table.body.index)
+    row = labels.index(next(label for label in labels if "Direct" in label)) + 2  # heading, estimate, bracket
+    assert table.body.iloc[row]["near"] == (f"[{near.loc['x1', 'direct_lo']:.3f}, "
+                                            f"{near.loc['x1', 'direct_hi']:.3f}]")
+    assert table.body.iloc[row]["far"] == f"({far.loc['x1', 'direct_se']:.3f})"
+    data = table.data
     rows = data[data["panel"].isin(["direct", "indirect", "total"])].set_index(["model", "panel", "term"])
     for key in ("direct", "indirect", "total"):
         for model, table in (("near", near), ("far", far)):

@@ -134,7 +134,9 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
                                     "Table 1 layout: virtual-agglomeration index (0-100), "
                                     + ", ".join(map(str, shown))))
     if "audit" in res:
-        index_tables.append(w.table(res["audit"].set_index("city"), "table1_rank_audit", 1,
+        audit = res["audit"].set_index("city").rename(
+            columns=lambda c: {"adcode": "Code", "rank_gap": "Gap"}.get(c, c.replace("_", " ").capitalize()))
+        index_tables.append(w.table(audit, "table1_rank_audit", 1,
                                     f"Published ranks audited ({res['audit_source']}): rows whose reported rank "
                                     "disagrees with the published values"))
         index_reading = (f"{len(res['audit'])} of {res['audit_rows']} ranks published in {res['audit_source']} "
@@ -223,17 +225,16 @@ def _mediation(res: dict[str, Any], w: _Writer, report: Report) -> None:
     x, y, L = res["x"], res["y"], w.labels
     meds = res["mediation"]
     med = meds[y]
-    stage_fits = [fit for m in meds.values() for fit in m.stages.values()]
     stage_label = {"total": "Total effect", "outcome": "Outcome equation"}
-    stage_names = [stage_label.get(stage, f"Mediator: {L.get(stage, stage)}") for m in meds.values()
-                   for stage in m.stages]
-    groups = [(L.get(outcome, outcome), len(m.stages)) for outcome, m in meds.items()]
-    stages_t = w.regression(stage_fits, "mediation_stages", model_names=stage_names, keep=[x, *res["mediators"]],
-                            groups=groups, title="Mediation: stage regressions")
+    stage_tables = [  # one table per outcome: side by side they would run off the page
+        w.regression(list(m.stages.values()), f"mediation_stages_{k}",
+                     model_names=[stage_label.get(stage, f"Mediator: {L.get(stage, stage)}") for stage in m.stages],
+                     keep=[x, *res["mediators"]], title=f"Mediation: stage regressions, {L.get(outcome, outcome)}")
+        for k, (outcome, m) in enumerate(meds.items(), start=1)]
     indirect = pd.concat({L.get(outcome, outcome): m.indirect.rename(index=lambda p: L.get(p, p))
                           for outcome, m in meds.items()}, names=["outcome", "path"])
     indirect_t = w.table(indirect, "mediation_indirect", 4, "Indirect effects (cluster bootstrap)")
-    report.add(Section("Mediation through innovation and financial flows", tables=[stages_t, indirect_t],
+    report.add(Section("Mediation through innovation and financial flows", tables=[*stage_tables, indirect_t],
                        reading=f"Total indirect effect on {L.get(y, y)} {med.indirect.loc['total', 'estimate']:.4f}, "
                                f"95% CI [{med.indirect.loc['total', 'ci_low']:.4f}, "
                                f"{med.indirect.loc['total', 'ci_high']:.4f}], against a total effect of "
@@ -247,14 +248,15 @@ def _spatial(res: dict[str, Any], w: _Writer, report: Report) -> None:
     sdm_t = w.regression(sp["fits"], "spatial_durbin", effects=sp["impacts"], model_names=sp.get("names"),
                          title="Spatial Durbin panel models", notes=matrices)
     imp = sp["impacts"][0]
-    long = pd.DataFrame([(kind.capitalize(), imp.loc[x, kind], imp.loc[x, f"{kind}_se"])
-                         for kind in ("direct", "indirect", "total")], columns=["effect", "est", "se"]).set_index("effect")
-    long["lo"], long["hi"] = long["est"] - 1.96 * long["se"], long["est"] + 1.96 * long["se"]
+    long = pd.DataFrame([(kind.capitalize(), imp.loc[x, kind], imp.loc[x, f"{kind}_lo"], imp.loc[x, f"{kind}_hi"])
+                         for kind in ("direct", "indirect", "total")],
+                        columns=["effect", "est", "lo", "hi"]).set_index("effect")
     eff_fig = w.figure(F.interval_plot(long, "est", "lo", "hi", title=f"SDM effects of {L.get(x, x)} on {L.get(y, y)}",
-                                       xlabel="effect (95% interval)"), "sdm_effects")
+                                       xlabel="effect (95% simulated interval)"), "sdm_effects")
     report.add(Section("Spatial Durbin model", tables=[sdm_t], figures=[(eff_fig, "Direct, indirect, total effects")],
                        reading=f"rho = {sp['fits'][0].params['rho']:.3f}; the spillover (indirect) effect of the index "
-                               f"is {imp.loc[x, 'indirect']:.4f} (se {imp.loc[x, 'indirect_se']:.4f})"
+                               f"is {imp.loc[x, 'indirect']:.4f} (se {imp.loc[x, 'indirect_se']:.4f}, 95% simulated "
+                               f"interval {imp.loc[x, 'indirect_lo']:.4f} to {imp.loc[x, 'indirect_hi']:.4f})"
                                + (f" under {sp['names'][0][3:]}; the other columns re-estimate it under the "
                                   "alternative matrices." if len(sp.get("matrices", {})) > 1 else ".")))
 

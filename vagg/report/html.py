@@ -34,6 +34,7 @@ table.vagg-table tbody { border-bottom: 2px solid black; }
 table.vagg-table tr.section { border-top: 1px solid #7f8c8d; }
 table.vagg-table td.notes { text-align: left; font-size: .75rem; white-space: normal; }
 table.vagg-table td { white-space: nowrap; }
+table.vagg-table td.text { white-space: normal; min-width: 6rem; }
 figure { margin: 1rem 0; } figure img { width: 44rem; max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: #566573; }
 nav ol { columns: 2 22rem; column-gap: 3rem; } nav li { break-inside: avoid; }

@@ -93,6 +93,11 @@ def _ordered(results: Sequence[object], order: Sequence[str] | None) -> list[str
     return [n for n in seen if n not in SPATIAL_PARAMETERS] + [n for n in seen if n in SPATIAL_PARAMETERS]
 
 
+#: a further statistic's text longer than this, the same for every model, goes to the notes (it would widen
+#: every column of the table)
+_LONG_CELL = 24
+
+
 def _extra_cell(value: object) -> str:
     """A further statistic row: floats with two decimals, anything else as text."""
     if isinstance(value, (float, np.floating)):
@@ -148,31 +153,38 @@ class _Grid:
         self.sections.append(len(self.labels))
 
 
-def _effect_source(table: pd.DataFrame, name: str, key: str, z: float) -> tuple[float, float, float,
-                                                                                   tuple[float, float]]:
-    """Estimate, se, p and 95% interval of one simulated effect.
+def _effect_source(table: pd.DataFrame, name: str, key: str, z: float
+                   ) -> tuple[float, float, float, tuple[float, float], bool]:
+    """Estimate, se, p, 95% interval of one simulated effect, and whether to print the interval.
 
     The interval is the draws' 2.5/97.5 percentiles when the table has them
     (else est +/- z se).  The p-value is the normal one, est/se, unless
     inadmissible draws were redrawn (``attrs["rejected_share"] > 0``): rho
     then lies near the edge of its interval, 1/(1 - rho) has heavy tails and
-    the simulated se is unstable, so the simulation p-value ``_p_sim`` is used.
+    the simulated se is unstable, so the simulation p-value ``_p_sim`` is used
+    and the interval is printed in brackets in place of the se.
     """
     est, se = float(table.loc[name, key]), float(table.loc[name, f"{key}_se"])
     p = 2 * stats.norm.sf(abs(est / se)) if se > 0 else np.nan
-    if table.attrs.get("rejected_share", 0.0) > 0 and f"{key}_p_sim" in table.columns:
+    heavy = table.attrs.get("rejected_share", 0.0) > 0 and f"{key}_p_sim" in table.columns
+    if heavy:
         p = float(table.loc[name, f"{key}_p_sim"])
     if f"{key}_lo" in table.columns:
-        return est, se, p, (float(table.loc[name, f"{key}_lo"]), float(table.loc[name, f"{key}_hi"]))
-    return est, se, p, (est - z * se, est + z * se)
+        return est, se, p, (float(table.loc[name, f"{key}_lo"]), float(table.loc[name, f"{key}_hi"])), heavy
+    return est, se, p, (est - z * se, est + z * se), False
 
 
 def _pair(est: float, se: float, p: float, stat: str, digits: int, levels: Sequence[float], starred: bool,
-          precision: str) -> tuple[tuple[str, float, str], tuple[str, float, str]]:
-    """(text, number, Excel format) of the estimate cell and of the cell in parentheses below it."""
-    decimals = shared_decimals([est, se], digits, precision)
+          precision: str, interval: tuple[float, float] | None = None
+          ) -> tuple[tuple[str, float, str], tuple[str, float, str]]:
+    """(text, number, Excel format) of the estimate cell and of the cell in parentheses below it
+    (with ``interval``, the interval in brackets instead, as text)."""
+    decimals = shared_decimals([est, se] if interval is None else [est, *interval], digits, precision)
     top_text, top_fmt = format_number(est, digits, precision, suffix=stars_for(p, levels) if starred else "",
                                       decimals=decimals)
+    if interval is not None:
+        lo, hi = (format_number(v, digits, precision, decimals=decimals)[0] for v in interval)
+        return (top_text, est, top_fmt), (f"[{lo}, {hi}]", np.nan, "")
     if stat == "se":
         bottom = format_number(se, digits, precision, "(", ")", decimals=decimals)
         value = se
@@ -321,18 +333,19 @@ def regression_table(
     tidy: list[dict[str, object]] = []
     grouped = effects is not None or any(panel_of(n) in ("wx", "spatial") for n in regressors)
 
-    def term_rows(name: str, panel: str, sources: list[tuple[float, float, float, tuple[float, float]] | None]) -> None:
+    def term_rows(name: str, panel: str,
+                  sources: list[tuple[float, float, float, tuple[float, float], bool] | None]) -> None:
         tops, bottoms = [], []
         for k, source in enumerate(sources):
             if source is None:
                 tops.append(("", np.nan, ""))
                 bottoms.append(("", np.nan, ""))
                 continue
-            est, se, p, (lo, hi) = source
+            est, se, p, (lo, hi), bracket = source
             scale = 10.0 ** powers.get(base_of(name), 0)
             est, se, lo, hi = est * scale, se * scale, lo * scale, hi * scale
             starred = not is_scale_parameter(name)
-            top, bottom = _pair(est, se, p, stat, digits, levels, starred, precision)
+            top, bottom = _pair(est, se, p, stat, digits, levels, starred, precision, (lo, hi) if bracket else None)
             tops.append(top)
             bottoms.append(bottom)
             tidy.append({"model": names[k], "dependent": str(infos[k]["dependent"]), "panel": panel, "term": name,
@@ -346,7 +359,7 @@ def regression_table(
         if name not in result.params.index:
             return None
         est, se = float(result.params[name]), float(result.std_errors[name])
-        return est, se, float(result.pvalues[name]), _interval(result, name, est, se)
+        return est, se, float(result.pvalues[name]), _interval(result, name, est, se), False
 
     panels = [p for p in PANEL_HEADINGS if p in {panel_of(n) for n in regressors}] if grouped else ["main"]
     for panel in panels:
@@ -394,8 +407,13 @@ def regression_table(
     extra_keys: list[str] = []
     for info in infos:
         extra_keys += [k for k in info["extra"] if k not in extra_keys]
+    shared_notes = []
     for key in extra_keys:
-        grid.add(labels.get(key, key), [_extra_cell(i["extra"].get(key, "")) for i in infos])
+        cells = [_extra_cell(i["extra"].get(key, "")) for i in infos]
+        if len(set(cells)) == 1 and len(cells[0]) > _LONG_CELL:  # one long text for every model: a note, not a row
+            shared_notes.append(f"{labels.get(key, key)}: {cells[0]}.")
+        else:
+            grid.add(labels.get(key, key), cells)
     grid.add("SE type", [str(i["cov_type"] or "") for i in infos])
     if any(i["n_clusters"] for i in infos):
         grid.add("Clusters", [str(i["n_clusters"]) if i["n_clusters"] else "" for i in infos],
@@ -416,10 +434,12 @@ def regression_table(
         if share > 0:
             default_notes.append(f"{name}: {share:.1%} of the simulated parameter vectors did not have "
                                  f"{table.attrs['admissible']} and were redrawn (effects from the truncated normal); "
-                                 "the effects' stars come from the draws themselves (share beyond zero), as "
-                                 "their standard errors are dominated by the draws nearest the bound.")
+                                 "its effects show their 95% simulated interval in brackets and take their stars "
+                                 "from the draws (the share beyond zero), as their standard errors are dominated "
+                                 "by the draws nearest the bound.")
     if any(is_scale_parameter(n) for n in regressors):
         default_notes.append("Variance parameters carry no stars: zero is the boundary of their parameter space.")
+    default_notes += shared_notes
     columns = ["model", "dependent", "panel", "term", "label", "estimate", "se", "t", "p", "ci_low", "ci_high",
                "stars", "scale"]
     return Table(body=body, title=title, notes=default_notes + list(notes), groups=groups, sections=grid.sections,

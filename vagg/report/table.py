@@ -215,7 +215,8 @@ class Table:
                 out.append(f'<tr{css}><th colspan="{span}" class="panel">{html.escape(label)}</th></tr>')
             else:
                 out.append(f"<tr{css}><th>{html.escape(label)}</th>"
-                           + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+                           + "".join(f'<td class="text">{html.escape(c)}</td>' if _is_prose(c)
+                                     else f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
         out.append("</tbody>")
         if self.all_notes:
             notes = "<br>".join((f'<strong class="simulated-note">{html.escape(n)}</strong>' if n == SIMULATED_NOTE
@@ -447,3 +448,12 @@ def latex_document(*tables: Table, landscape: bool = False) -> str:
         body = "\\begin{landscape}\n" + body + "\\end{landscape}\n"
     return ("\\documentclass[11pt]{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[margin=2.5cm]{geometry}\n"
             f"\\usepackage{{{','.join(packages)}}}\n\\begin{{document}}\n{body}\\end{{document}}\n")
+
+
+_WORD = re.compile(r"[^\W\d_]{2}")  # two letters in a row: a word, not a number such as 1.7e-06
+
+
+def _is_prose(cell: str) -> bool:
+    """A text cell of several words ("Industrial synergy (CCD)", "clustered (entity)"), which the HTML
+    table may wrap; numbers, intervals and single words stay on one line."""
+    return " " in cell.strip() and bool(_WORD.search(cell))
