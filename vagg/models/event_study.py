@@ -318,9 +318,10 @@ def robust_event_study(
       :math:`g-1` for every :math:`t` ("universal"), so event time -1 is the
       reference (R's default "varying" base period changes the leads only).
     - Event time :math:`e`: :math:`\\theta(e) = \\sum_g w_g(e)\\, ATT(g, g+e)`,
-      :math:`w_g(e)` the cohort's share of the cities in cohorts observed at
-      :math:`g+e` (Callaway and Sant'Anna 2021, eq. 3.8); its influence
-      function includes the term of the estimated weights (their sec. 4).
+      :math:`w_g(e) = P(G = g \\mid G + e \\le T)`, cohort-size weights over
+      the cohorts observed at event time :math:`e` (Callaway and Sant'Anna
+      2021, sec. 3); its influence function includes the term of the
+      estimated weights (their sec. 4).
     - ``att`` is R's ``aggte(type="simple")``: the post-treatment
       ATT(g, t) averaged with cohort-size weights (not the mean of the
       event-time effects, R's "dynamic" overall).
@@ -340,7 +341,7 @@ def robust_event_study(
       weights :math:`p(X)/(1-p(X))` by the number of treated cities
       (Horvitz-Thompson form) where R's ``DRDID::drdid_panel`` divides by
       their sum (Hajek form); the two are identical when the propensity
-      model is saturated (binary or categorical controls) and otherwise differ
+      model is saturated (one binary or categorical control) and otherwise differ
       by :math:`O_p(1/n)`, thousandths of a standard error on the test panels.
     """
     import diff_diff as dd
