@@ -39,13 +39,13 @@ def panel() -> pd.DataFrame:
     return df
 
 
-def _peer(df: pd.DataFrame, control_group: str, covariate: str | None) -> dict[str, object]:
+def _peer(df: pd.DataFrame, control_group: str, covariate: str | None, outcome: str = "y") -> dict[str, object]:
     """moderndid's att_gt and aggte on vagg's panel (universal base period, analytic standard errors)."""
     long = df.reset_index()
-    long["unit"] = pd.factorize(long["city"])[0]
+    long["unit"] = pd.factorize(long[df.index.names[0]])[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mp = md.att_gt(long, yname="y", tname="year", idname="unit", gname="cohort",
+        mp = md.att_gt(long, yname=outcome, tname="year", idname="unit", gname="cohort",
                        xformla=f"~{covariate}" if covariate else None, est_method="dr" if covariate else "reg",
                        control_group=control_group.replace("_", ""), base_period="universal", boot=False,
                        cband=False)
@@ -181,6 +181,12 @@ def test_mpdta_matches_the_r_package() -> None:
         assert res.estimates.loc[e, "se"] == pytest.approx(se, rel=0.15)
     # R's "dynamic" overall: the mean of the event-time effects 0..3
     assert res.estimates.loc[0:3, "estimate"].mean() == pytest.approx(-0.0772, abs=5.1e-5)
+    # doubly robust on log population (time-invariant, continuous): only the weights' normalisation differs from
+    # the peer, by at most 1.4e-4 of a standard error on these 500 counties
+    dr = robust_event_study(df, "lemp", method="callaway-santanna", leads=3, lags=3, controls=["lpop"])
+    peer = _peer(df, "never_treated", "lpop", outcome="lemp")["events"].loc[dr.estimates.index]
+    assert ((dr.estimates["estimate"] - peer["estimate"]).abs() / peer["se"]).max() < 1e-3
+    np.testing.assert_allclose(dr.estimates["se"], peer["se"], rtol=1e-3)
 
 
 @pytest.mark.parametrize("covariate", [None, "x"])
