@@ -25,8 +25,11 @@ Spiess (2024, *Rev. Econ. Stud.* 91: 3253-3285; its conservative
 cluster-robust variance, and its pre-trend test on untreated observations) or
 the group-time estimator of Callaway and Sant'Anna (2021, *J. Econometrics*
 225: 200-230; never-treated or not-yet-treated controls, universal base
-period :math:`G_i - 1`, influence-function cluster-robust covariance), both
-computed by the ``diff-diff`` package.
+period :math:`G_i - 1`, influence-function covariance clustered by city), both
+computed by the ``diff-diff`` package.  The conventions of the
+Callaway-Sant'Anna numbers, and how they compare with the authors' R package
+``did`` (checked in ``tests/test_event_study_reference.py`` against its
+Python port ``moderndid``), are listed in :func:`robust_event_study`.
 """
 
 from __future__ import annotations
@@ -81,12 +84,16 @@ class EventStudyResults:
         is zero.
     method
         "twfe", "imputation" or "callaway-santanna".
+    group_time
+        Callaway-Sant'Anna only (else None): ATT(g, t) indexed by (cohort,
+        year) with estimate, se, ci_low, ci_high, pvalue.
     """
 
     def __init__(self, estimates: pd.DataFrame, att: pd.Series, pretrend: pd.Series, method: str, outcome: str,
                  nobs: int, n_clusters: int, cov_type: str, reference: int | None, level: float,
-                 notes: list[str], fit: object = None, effects: str = "twoway") -> None:
-        self.estimates, self.att, self.pretrend = estimates, att, pretrend
+                 notes: list[str], fit: object = None, effects: str = "twoway",
+                 group_time: pd.DataFrame | None = None) -> None:
+        self.estimates, self.att, self.pretrend, self.group_time = estimates, att, pretrend, group_time
         self.method, self.outcome, self.nobs, self.n_clusters = method, outcome, nobs, n_clusters
         self.cov_type, self.reference, self.level, self.notes = cov_type, reference, level, notes
         self.fit_result, self.effects = fit, effects
@@ -287,6 +294,12 @@ def robust_event_study(
         Callaway-Sant'Anna only: multiplier-bootstrap replications clustered
         by city (0: analytic cluster-robust standard errors) and their seed.
 
+    Returns
+    -------
+    EventStudyResults
+        For Callaway-Sant'Anna also ``group_time``: ATT(g, t) by (cohort,
+        year) with estimate, se, ci_low, ci_high, pvalue.
+
     Notes
     -----
     Standard errors are clustered by city.  The imputation pre-trend test is
@@ -294,6 +307,42 @@ def robust_event_study(
     regression on untreated observations, an F test of their joint
     significance; for Callaway-Sant'Anna it is the Wald
     test of the leads with their influence-function covariance.
+
+    Callaway-Sant'Anna conventions, those of the authors' R package ``did``
+    (``att_gt(base_period="universal", anticipation=0)``, ``aggte``) unless
+    said otherwise:
+
+    - :math:`ATT(g,t) = E[Y_t - Y_{g-1} \\mid G=g] - E[Y_t - Y_{g-1} \\mid C]`,
+      :math:`C` the never-treated cities or those not yet treated at
+      :math:`\\max(t, g-1)` (cohort :math:`g` excluded); the base period is
+      :math:`g-1` for every :math:`t` ("universal"), so event time -1 is the
+      reference (R's default "varying" base period changes the leads only).
+    - Event time :math:`e`: :math:`\\theta(e) = \\sum_g w_g(e)\\, ATT(g, g+e)`,
+      :math:`w_g(e) = P(G = g \\mid G + e \\le T)`, cohort-size weights over
+      the cohorts observed at event time :math:`e` (Callaway and Sant'Anna
+      2021, sec. 3); its influence function includes the term of the
+      estimated weights (their sec. 4).
+    - ``att`` is R's ``aggte(type="simple")``: the post-treatment
+      ATT(g, t) averaged with cohort-size weights (not the mean of the
+      event-time effects, R's "dynamic" overall).
+    - Analytic covariance :math:`V = n^{-2} \\sum_i \\psi_i \\psi_i'`,
+      :math:`\\psi_i` city :math:`i`'s influence function (the rows are
+      city-years, so this is the covariance clustered by city), without a
+      small-sample factor :math:`G/(G-1)`, as R's ``did``.
+    - Multiplier bootstrap (``n_boot > 0``): Rademacher weights per city,
+      standard error = standard deviation of the draws (R: Mammen weights and
+      a normalised interquartile range); both estimate :math:`V`.
+    - With controls, the doubly robust estimator of Sant'Anna and Zhao (2020,
+      *J. Econometrics* 219: 101-122) on controls taken at the base period
+      :math:`g-1` in every cell.  R's ``did`` takes them at the earlier of the
+      two periods: the same for post-treatment cells; for a lead
+      :math:`t < g-1` it conditions on :math:`X_t`, so with time-varying
+      controls the leads differ.  ``diff-diff`` divides the control cities'
+      weights :math:`p(X)/(1-p(X))` by the number of treated cities
+      (Horvitz-Thompson form) where R's ``DRDID::drdid_panel`` divides by
+      their sum (Hajek form); the two are identical when the propensity
+      model is saturated (one binary or categorical control) and otherwise differ
+      by :math:`O_p(1/n)`, thousandths of a standard error on the test panels.
     """
     import diff_diff as dd
 
@@ -305,7 +354,10 @@ def robust_event_study(
     controls = list(controls)
     frame = _long_frame(data, outcome, cohort, controls)
     covariates = [f"x{j}" for j in range(len(controls))] or None
-    common = {"alpha": 1 - level, "cluster": "unit", "n_bootstrap": n_boot, "seed": seed}
+    # BJS's variance clusters by city; Callaway-Sant'Anna's per-city influence function is already the city
+    # cluster, and diff-diff's cluster= would add the factor G / (G - 1) that R's did does not apply
+    common = {"alpha": 1 - level, "cluster": "unit" if method == "imputation" else None, "n_bootstrap": n_boot,
+              "seed": seed}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # diff-diff's deprecations of its own older API
         warnings.filterwarnings("ignore", message="The inplace keyword")  # diff-diff on pandas 3
@@ -348,4 +400,15 @@ def robust_event_study(
     if n_boot:
         label = f"multiplier bootstrap ({n_boot} draws, clustered by city)"
     return EventStudyResults(est, att, pretrend, method, outcome, len(frame), int(frame["unit"].nunique()), label,
-                             -1, level, [], fit=fit)
+                             -1, level, [], fit=fit,
+                             group_time=_group_time(fit) if method == "callaway-santanna" else None)
+
+
+def _group_time(fit: object) -> pd.DataFrame:
+    """ATT(g, t) of a diff-diff Callaway-Sant'Anna fit as a table indexed by (cohort, year)."""
+    cells = fit.group_time_effects  # type: ignore[attr-defined]
+    keys = sorted(cells)
+    values = np.array([[cells[k]["effect"], cells[k]["se"], *cells[k]["conf_int"], cells[k]["p_value"]]
+                       for k in keys], dtype=float).reshape(len(keys), 5)
+    index = pd.MultiIndex.from_tuples([(int(g), int(t)) for g, t in keys], names=["cohort", "year"])
+    return pd.DataFrame(values, index=index, columns=["estimate", "se", "ci_low", "ci_high", "pvalue"])
