@@ -36,6 +36,7 @@ LAYERS = {
     "vagg.config": 8,
     "vagg.optional": 8.5,
     "vagg.study_area": 8.5,
+    "vagg.run": 8.75,
     "vagg.pipeline": 9,
     "vagg.census_demo": 9.5,
     "vagg.cli": 10,
