@@ -6,6 +6,7 @@ only knows their order and passes each the run's choices (:func:`run_stages`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,135 +66,191 @@ def run_stages(panel: pd.DataFrame, config: dict[str, Any], stages: _Stages,
     -------
     dict of results by stage, with the analysed ``panel``, the ``skipped`` stages and ``notes``.
     """
-    from vagg import evolution, models
     from vagg import robustness as checks
-    from vagg.mechanisms import flow_networks
+    from vagg.mechanisms import obstacle_degree
 
     plan = plan or plan_run(panel, config)
-    seed = config["run"]["seed"]
-    x, y = plan["x"], plan["y"]
-    controls = list(config["model"]["controls"])
-    mediators = plan["mediators"]
-    effects, cov = config["model"]["effects"], config["model"]["cov"]
-    group = plan["group"]
     panel, built = stages.run("index, outcomes and mediators", build_variables, panel, config, plan)
+    run = _Run.of(panel, config, plan, built)
+    x, y, controls, effects, group = run.x, run.y, run.controls, run.effects, plan["group"]
     res: dict[str, Any] = {"panel": panel, "built": built, "x": x, "y": y, "controls": controls,
-                           "mediators": mediators, "group": group, "gdf": plan.get("area"),
+                           "mediators": plan["mediators"], "group": group, "gdf": plan.get("area"),
                            "skipped": list(plan["skipped"]), "notes": [], "geography": plan["geography"]}
-    outcomes = [y] + (["construction_index"] if plan["construction"] else [])
-    matrices = plan.get("matrices") or {}
-    w = next(iter(matrices.values())) if matrices and plan.get("balanced", True) else None
     years = sorted(panel.index.get_level_values(1).unique())
     res.update(table1_and_audit(built["index"], years, config, plan))
-
-    def describe() -> dict[str, Any]:
-        out: dict[str, Any] = {"density": evolution.kernel_density(panel, x),
-                               "sigma": evolution.sigma_convergence(panel, x),
-                               "beta": evolution.beta_convergence(panel, x, kind="absolute")}
-        if group is not None:
-            out["dagum"] = evolution.dagum_gini(panel, group, column=x)
-            out["theil"] = evolution.theil(panel, group, column=x)
-        if w is not None:
-            out["moran"] = evolution.moran(panel, x, w, seed=seed)
-            out["lisa"] = evolution.lisa(panel, x, w, seed=seed)
-        if plan["geography"]:
-            out["ellipse"] = evolution.standard_ellipse(panel, plan["area"][["lon", "lat"]], column=x)
-        return out
-
-    res["evolution"] = stages.run("evolution", describe)
+    res["evolution"] = stages.run("evolution", _describe, run)
     if built["index"] is not None:
-        from vagg.mechanisms import obstacle_degree
-
         res["obstacles"] = stages.run("obstacle degrees", obstacle_degree, panel, index=built["index"])
-    last = years[-1]
     if plan["flows"]:
-        res["flows"] = {name: flow_networks(panel.xs(last, level=1, drop_level=False), mass,
-                                            coords=plan["area"][["lon", "lat"]])[last]
-                        for name, mass in (("innovation", "invention_patents"), ("finance", ["deposits", "loans"]))}
-    rhs = " + ".join([x] + controls)
-
-    def baseline() -> dict[str, Any]:
-        formulas = [f"{y} ~ {x}", f"{y} ~ {rhs}"] + [f"{o} ~ {rhs}" for o in
-                                                      (["construction_index", "va_construction_coordination"]
-                                                       if plan["construction"] else [])]
-        fits = [models.PanelFE.from_formula(f, panel, effects=effects).fit(cov=cov) for f in formulas]
-        if cov != "clustered":
-            # the wild cluster bootstrap is a clustered-error procedure; with other errors it is not run
-            res["notes"].append(f"wild cluster bootstrap not run: cov = {cov!r} (it applies to clustered errors)")
-            return {"fits": fits, "wild": None}
-        wild = [fit.wild_bootstrap(x, n_boot=config["run"]["bootstrap_draws"], seed=seed) for fit in fits]
-        return {"fits": fits, "wild": wild}
-
-    res["baseline"] = stages.run("baseline FE", baseline)
-
-    def mediation() -> dict[str, Any]:
-        return {outcome: models.Mediation(panel, outcome=outcome, treatment=x, mediators=mediators,
-                                          controls=controls, effects=effects).fit(
-                    n_boot=config["run"]["bootstrap_draws"], seed=seed, progress=False)
-                for outcome in outcomes}
-
-    if mediators:
-        res["mediation"] = stages.run("mediation", mediation)
-
-    def spatial() -> dict[str, Any]:
-        # the main outcome under every matrix (one column each), the other outcomes under the main matrix
-        runs = [(y, name) for name in matrices] + [(outcome, next(iter(matrices))) for outcome in outcomes[1:]]
-        fits, names = [], []
-        for outcome, name in runs:
-            matrix = matrices[name]
-            # Lee-Yu's transformation with time effects needs rows summing to one; the direct approach otherwise
-            rows_one = bool(np.allclose(np.asarray(matrix.sparse.sum(axis=1)).ravel(), 1.0))
-            lee_yu = None if rows_one or effects in ("none", "entity") else False
-            fits.append(models.SpatialPanel.from_formula(f"{outcome} ~ {rhs}", panel, w=matrix, model="sdm",
-                                                         effects=effects, lee_yu=lee_yu).fit())
-            names.append(f"W: {name}")
-        impacts = [fit.impacts(draws=config["run"]["impact_draws"], seed=seed) for fit in fits]
-        from vagg.weights import describe
-
-        return {"fits": fits, "impacts": impacts, "names": names,
-                "matrices": {name: describe(m) for name, m in matrices.items()}}
-
-    if w is not None:
-        res["spatial"] = stages.run("spatial Durbin", spatial)
-    system = config["index"]["system"]
-
-    def battery() -> Any:
-        base = checks.Spec(outcome=y, treatment=x, controls=tuple(controls), effects=effects)
-        variants = {**(checks.index_variants(panel, x, system=system) if plan["build_index"] else {}),
-                    **(checks.outcome_variants(y, {"construction index": panel["construction_index"],
-                                                   "VA-construction coordination":
-                                                       panel["va_construction_coordination"]})
-                       if plan["construction"] else {}),
-                    **checks.standard_variants(
-                        base, core=("region", "Pearl River Delta Core") if group == "region" else None,
-                        drop=tuple(e for e in ("440100", "440300") if e in panel.index.get_level_values(0)),
-                        instrument=INSTRUMENT if plan["instrument"] else None)}
-        return checks.robustness(panel, base, select_variants(variants, config["robustness"]["variants"]),
-                                 placebo=config["robustness"]["placebo_draws"] if plan.get("balanced", True) else 0,
-                                 seed=seed)
-
-    res["robustness"] = stages.run("robustness", battery)
+        res["flows"] = _flows(run, years[-1])
+    res["baseline"] = stages.run("baseline FE", _baseline, run, res["notes"])
+    if plan["mediators"]:
+        res["mediation"] = stages.run("mediation", _mediation, run)
+    if run.w is not None:
+        res["spatial"] = stages.run("spatial Durbin", _spatial, run)
+    res["robustness"] = stages.run("robustness", _battery, run)
     if group is not None:
-        res["heterogeneity"] = stages.run(
-            "heterogeneity", lambda: checks.group_heterogeneity(panel, y, x, controls, groups=group, n_perm=500,
-                                                                effects=effects, seed=seed))
+        res["heterogeneity"] = stages.run("heterogeneity", checks.group_heterogeneity, panel, y, x, controls,
+                                          groups=group, n_perm=500, effects=effects, seed=run.seed)
     if built["dimensions"]:
-        res["contributions"] = stages.run(
-            "dimension contributions", lambda: checks.dimension_contributions(panel, y, built["dimensions"],
-                                                                              controls, effects=effects))
-
-    def curve() -> Any:
-        treatments = ({name.split(": ")[-1]: variant["columns"][x]
-                       for name, variant in checks.index_variants(panel, x, system=system).items()}
-                      if plan["build_index"] else [x])
-        # one curve per outcome: outcomes on different scales are not pooled, and each has its joint test
-        return {outcome: checks.specification_curve(panel, outcomes=[outcome], treatments=treatments,
-                                                    controls={"none": [], "controls": controls}, n_boot=200,
-                                                    seed=seed, n_jobs=1, progress=False)
-                for outcome in outcomes}
-
-    res["speccurve"] = stages.run("specification curve", curve)
-    optional, notes = run_optional(panel, config, plan, stages, w)
+        res["contributions"] = stages.run("dimension contributions", checks.dimension_contributions, panel, y,
+                                          built["dimensions"], controls, effects=effects)
+    res["speccurve"] = stages.run("specification curve", _curve, run)
+    optional, notes = run_optional(panel, config, plan, stages, run.w)
     res.update(optional)
     res["notes"] += notes
     return res
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """What the stages read: the analysed panel, the plan, the built variables and the config's choices."""
+
+    panel: pd.DataFrame
+    config: dict[str, Any]
+    plan: dict[str, Any]
+    built: dict[str, Any]
+    x: str
+    y: str
+    controls: list[str]
+    #: the main outcome, then the construction index when it is built
+    outcomes: list[str]
+    #: the weights matrices by name, the main one first
+    matrices: dict[str, Any]
+    #: the main matrix, None when there is none or the panel is unbalanced
+    w: Any
+
+    @classmethod
+    def of(cls, panel: pd.DataFrame, config: dict[str, Any], plan: dict[str, Any], built: dict[str, Any]) -> _Run:
+        matrices = plan.get("matrices") or {}
+        return cls(panel=panel, config=config, plan=plan, built=built, x=plan["x"], y=plan["y"],
+                   controls=list(config["model"]["controls"]),
+                   outcomes=[plan["y"]] + (["construction_index"] if plan["construction"] else []),
+                   matrices=matrices,
+                   w=next(iter(matrices.values())) if matrices and plan.get("balanced", True) else None)
+
+    @property
+    def seed(self) -> int:
+        return self.config["run"]["seed"]
+
+    @property
+    def effects(self) -> str:
+        return self.config["model"]["effects"]
+
+    @property
+    def rhs(self) -> str:
+        """The right-hand side of every model: the index, then the controls."""
+        return " + ".join([self.x] + self.controls)
+
+
+def _describe(run: _Run) -> dict[str, Any]:
+    """The evolution of the index: densities, convergence, disparities by group, spatial autocorrelation."""
+    from vagg import evolution
+
+    panel, x, group, w, seed = run.panel, run.x, run.plan["group"], run.w, run.seed
+    out: dict[str, Any] = {"density": evolution.kernel_density(panel, x),
+                           "sigma": evolution.sigma_convergence(panel, x),
+                           "beta": evolution.beta_convergence(panel, x, kind="absolute")}
+    if group is not None:
+        out["dagum"] = evolution.dagum_gini(panel, group, column=x)
+        out["theil"] = evolution.theil(panel, group, column=x)
+    if w is not None:
+        out["moran"] = evolution.moran(panel, x, w, seed=seed)
+        out["lisa"] = evolution.lisa(panel, x, w, seed=seed)
+    if run.plan["geography"]:
+        out["ellipse"] = evolution.standard_ellipse(panel, run.plan["area"][["lon", "lat"]], column=x)
+    return out
+
+
+def _flows(run: _Run, last: int) -> dict[str, Any]:
+    """The innovation and finance flow networks of the last year."""
+    from vagg.mechanisms import flow_networks
+
+    cross = run.panel.xs(last, level=1, drop_level=False)
+    return {name: flow_networks(cross, mass, coords=run.plan["area"][["lon", "lat"]])[last]
+            for name, mass in (("innovation", "invention_patents"), ("finance", ["deposits", "loans"]))}
+
+
+def _baseline(run: _Run, notes: list[str]) -> dict[str, Any]:
+    """Two-way FE of the outcome on the index, without and with controls (and of the construction outcomes),
+    each with the wild cluster bootstrap when the errors are clustered (else a note says why not)."""
+    from vagg import models
+
+    x, y, rhs, cov, seed = run.x, run.y, run.rhs, run.config["model"]["cov"], run.seed
+    formulas = [f"{y} ~ {x}", f"{y} ~ {rhs}"] + [f"{o} ~ {rhs}" for o in
+                                                  (["construction_index", "va_construction_coordination"]
+                                                   if run.plan["construction"] else [])]
+    fits = [models.PanelFE.from_formula(f, run.panel, effects=run.effects).fit(cov=cov) for f in formulas]
+    if cov != "clustered":
+        # the wild cluster bootstrap is a clustered-error procedure; with other errors it is not run
+        notes.append(f"wild cluster bootstrap not run: cov = {cov!r} (it applies to clustered errors)")
+        return {"fits": fits, "wild": None}
+    wild = [fit.wild_bootstrap(x, n_boot=run.config["run"]["bootstrap_draws"], seed=seed) for fit in fits]
+    return {"fits": fits, "wild": wild}
+
+
+def _mediation(run: _Run) -> dict[str, Any]:
+    """The mediation model of each outcome through the plan's mediators."""
+    from vagg import models
+
+    return {outcome: models.Mediation(run.panel, outcome=outcome, treatment=run.x, mediators=run.plan["mediators"],
+                                      controls=run.controls, effects=run.effects).fit(
+                n_boot=run.config["run"]["bootstrap_draws"], seed=run.seed, progress=False)
+            for outcome in run.outcomes}
+
+
+def _spatial(run: _Run) -> dict[str, Any]:
+    """The spatial Durbin model with its impacts: the main outcome under every matrix (one column each), the
+    other outcomes under the main matrix."""
+    from vagg import models
+    from vagg.weights import describe
+
+    matrices, effects = run.matrices, run.effects
+    runs = [(run.y, name) for name in matrices] + [(outcome, next(iter(matrices))) for outcome in run.outcomes[1:]]
+    fits, names = [], []
+    for outcome, name in runs:
+        matrix = matrices[name]
+        # Lee-Yu's transformation with time effects needs rows summing to one; the direct approach otherwise
+        rows_one = bool(np.allclose(np.asarray(matrix.sparse.sum(axis=1)).ravel(), 1.0))
+        lee_yu = None if rows_one or effects in ("none", "entity") else False
+        fits.append(models.SpatialPanel.from_formula(f"{outcome} ~ {run.rhs}", run.panel, w=matrix, model="sdm",
+                                                     effects=effects, lee_yu=lee_yu).fit())
+        names.append(f"W: {name}")
+    impacts = [fit.impacts(draws=run.config["run"]["impact_draws"], seed=run.seed) for fit in fits]
+    return {"fits": fits, "impacts": impacts, "names": names,
+            "matrices": {name: describe(m) for name, m in matrices.items()}}
+
+
+def _battery(run: _Run) -> Any:
+    """The robustness battery: index and outcome variants, the standard variants, the placebo test."""
+    from vagg import robustness as checks
+
+    panel, x, y, plan, group = run.panel, run.x, run.y, run.plan, run.plan["group"]
+    base = checks.Spec(outcome=y, treatment=x, controls=tuple(run.controls), effects=run.effects)
+    variants = {**(checks.index_variants(panel, x, system=run.config["index"]["system"])
+                   if plan["build_index"] else {}),
+                **(checks.outcome_variants(y, {"construction index": panel["construction_index"],
+                                               "VA-construction coordination": panel["va_construction_coordination"]})
+                   if plan["construction"] else {}),
+                **checks.standard_variants(
+                    base, core=("region", "Pearl River Delta Core") if group == "region" else None,
+                    drop=tuple(e for e in ("440100", "440300") if e in panel.index.get_level_values(0)),
+                    instrument=INSTRUMENT if plan["instrument"] else None)}
+    return checks.robustness(panel, base, select_variants(variants, run.config["robustness"]["variants"]),
+                             placebo=run.config["robustness"]["placebo_draws"] if plan.get("balanced", True) else 0,
+                             seed=run.seed)
+
+
+def _curve(run: _Run) -> dict[str, Any]:
+    """The specification curve of each outcome over the index variants and with or without controls."""
+    from vagg import robustness as checks
+
+    x, system = run.x, run.config["index"]["system"]
+    treatments = ({name.split(": ")[-1]: variant["columns"][x]
+                   for name, variant in checks.index_variants(run.panel, x, system=system).items()}
+                  if run.plan["build_index"] else [x])
+    # one curve per outcome: outcomes on different scales are not pooled, and each has its joint test
+    return {outcome: checks.specification_curve(run.panel, outcomes=[outcome], treatments=treatments,
+                                                controls={"none": [], "controls": run.controls}, n_boot=200,
+                                                seed=run.seed, n_jobs=1, progress=False)
+            for outcome in run.outcomes}
