@@ -2,11 +2,12 @@
 
 The order (``../shared/DESIGN.md``, README "Layout"): data -> weights -> simulate
 -> mechanisms -> models -> evolution and robustness -> report -> config ->
-optional and study area -> run -> pipeline -> census demo -> cli.  A module may import its own subpackage and any lower layer;
-evolution and robustness share a layer and do not import each other.  Every
-``import`` in a module counts, at module level or inside a function (a late
-import hides a circle from Python, not from this test); only imports under
-``if TYPE_CHECKING:`` are skipped, since they never run.
+optional and study area -> run -> pipeline -> census demo -> cli.  A module
+may import its own subpackage and any lower layer; evolution and robustness
+share a layer and do not import each other.  Every ``import`` in a module
+counts, at module level or inside a function (a late import hides a circle
+from Python, not from this test); only imports under ``if TYPE_CHECKING:``
+are skipped, since they never run.
 """
 
 from __future__ import annotations

@@ -92,9 +92,11 @@ class _Check:
                                      f"{did_you_mean(name, self.columns)}")
 
     def has(self, names: tuple[str, ...] | list[str]) -> bool:
+        """Whether the data have every one of ``names``."""
         return self.present.issuperset(names)
 
     def lacking(self, names: tuple[str, ...] | list[str]) -> str:
+        """Those of ``names`` the data lack, for a note."""
         return ", ".join(c for c in names if c not in self.present)
 
 

@@ -122,6 +122,7 @@ class _Run:
 
     @classmethod
     def of(cls, panel: pd.DataFrame, config: dict[str, Any], plan: dict[str, Any], built: dict[str, Any]) -> _Run:
+        """The run of a plan on the panel with its built variables."""
         matrices = plan.get("matrices") or {}
         return cls(panel=panel, config=config, plan=plan, built=built, x=plan["x"], y=plan["y"],
                    controls=list(config["model"]["controls"]),
@@ -131,10 +132,12 @@ class _Run:
 
     @property
     def seed(self) -> int:
+        """The seed of every random procedure (``run.seed``)."""
         return self.config["run"]["seed"]
 
     @property
     def effects(self) -> str:
+        """The fixed effects of every model (``model.effects``)."""
         return self.config["model"]["effects"]
 
     @property
