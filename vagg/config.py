@@ -269,7 +269,7 @@ def validate_config(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
     formats must be known table formats.  ``data.path``, ``output.dir`` and an
     indicator-system path in ``index.system`` are resolved against ``base``
     (the config file's folder).  Columns are checked against the data by
-    :func:`vagg.pipeline.check_config_columns`, before any stage runs.
+    :func:`vagg.run.plan.plan_run`, before any stage runs.
 
     Parameters
     ----------
