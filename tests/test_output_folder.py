@@ -77,6 +77,28 @@ def test_error_inside_leaves_the_previous_result(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_swallowed_ctrl_c_still_stops_the_commit(tmp_path):
+    """Ctrl-C during a finaliser (numba's, seen in ``vagg demo``) prints "Exception ignored" and the run
+    goes on; the folder remembers the signal and refuses to commit, so the previous result stays."""
+    target = tmp_path / "out"
+    before = _previous(target)
+    folder = OutputFolder(target)
+    with pytest.raises(KeyboardInterrupt):
+        with folder as tmp:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1.0)  # the handler raises here
+            except KeyboardInterrupt:
+                pass  # swallowed, as an exception inside __del__ is
+            (tmp / "report.html").write_text("finished after the interrupt")
+            folder.commit()
+    assert checksums(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored on exit
+    # a folder opened afterwards starts without the memory of that interrupt
+    assert _previous(target) == before
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_writer_leaves_previous_result_and_next_run_cleans_up(tmp_path, sig):
     target = tmp_path / "out"

@@ -8,6 +8,10 @@ it into place.  So
   the process that holds it (a lock left by a killed process is taken over);
 - an error, Ctrl-C or a kill leaves the previous complete folder (or none),
   never a half-written file; leftovers of a killed run are removed by the next;
+- a Ctrl-C is remembered while the folder is open: if its KeyboardInterrupt is
+  swallowed (raised inside a finaliser, ``Exception ignored in ... __del__``,
+  as numba's can be) :meth:`OutputFolder.commit` raises it again instead of
+  committing, so an interrupted run never replaces the previous result;
 - a rerun leaves no stale files of an earlier run (the folder is replaced);
 - :func:`checksums` lists exactly the files present, with their SHA-256.
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -73,6 +79,8 @@ class OutputFolder:
         self.tmp = self.target.parent / f".{self.target.name}.vagg-tmp-{os.getpid()}"
         self.committed = False
         self._locked = False
+        self.interrupted = False
+        self._previous_handler: object = None
 
     def _acquire(self) -> None:
         deadline = time.monotonic() + self.wait
@@ -117,10 +125,28 @@ class OutputFolder:
         except BaseException:
             self._release()
             raise
+        self._remember_interrupts()
         return self.tmp
 
+    def _remember_interrupts(self) -> None:
+        """Record every SIGINT while open (only Python's default handler, in the main thread, is replaced)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_interrupt)
+
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        self.interrupted = True
+        raise KeyboardInterrupt
+
     def commit(self) -> None:
-        """Swap the finished temporary folder into place (the old folder is removed)."""
+        """Swap the finished temporary folder into place (the old folder is removed).
+
+        Raises KeyboardInterrupt instead when a Ctrl-C came while the folder
+        was open, even if its exception was swallowed on the way.
+        """
+        if self.interrupted:
+            raise KeyboardInterrupt
         old = self.target.parent / f".{self.target.name}.vagg-old-{os.getpid()}"
         if self.target.exists():
             os.replace(self.target, old)
@@ -139,6 +165,9 @@ class OutputFolder:
                 shutil.rmtree(self.tmp, ignore_errors=True)
         finally:
             self._release()
+            if self._previous_handler is not None:
+                signal.signal(signal.SIGINT, self._previous_handler)
+                self._previous_handler = None
 
 
 def checksums(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:

@@ -31,7 +31,12 @@ def _fail(exc: Exception) -> None:
 
 
 def _interrupted(out: object) -> None:
+    """Report a Ctrl-C and leave with status 130 (128 + SIGINT)."""
     click.echo(f"interrupted: {out} is unchanged (the previous complete result, or none)", err=True)
+    # CPython marks a KeyboardInterrupt that escapes an eval() of a string (formulaic evaluates formula terms
+    # that way) as unhandled, even when caught later, and under ``python -m`` then ends the process by SIGINT
+    # (status -2) instead of this exit code; every eval() of a string clears that mark first.
+    eval("None")  # noqa: S307 (a constant)
     sys.exit(130)
 
 
