@@ -208,14 +208,17 @@ def impact_table(
     """
     k = len(names)
     centre = np.concatenate([beta, theta, [rho]])
-    point = effects(beta[None, :], theta[None, :], multipliers(op, np.array([rho]), method))
     if draws == 0:
-        return impact_frame(names, point, None)
+        return impact_frame(names, effects(beta[None, :], theta[None, :], multipliers(op, np.array([rho]), method)),
+                            None)
     low, high = op.bounds
     rule = f"rho inside the admissible interval ({low:.4f}, {high:.4f})"
     sample, rejected = admissible_draws(centre, cov, draws, seed,
                                         lambda s: (s[:, -1] > low) & (s[:, -1] < high), rule)
-    sim = effects(sample[:, :k], sample[:, k : 2 * k], multipliers(op, sample[:, -1], method))
+    # one pass over the powers of W (trace path) for the estimate and every draw: column 0 is the estimate
+    mult = multipliers(op, np.concatenate([[rho], sample[:, -1]]), method)
+    point = effects(beta[None, :], theta[None, :], {key: value[..., :1] for key, value in mult.items()})
+    sim = effects(sample[:, :k], sample[:, k : 2 * k], {key: value[..., 1:] for key, value in mult.items()})
     return impact_frame(names, point, sim, rejected, rule)
 
 
