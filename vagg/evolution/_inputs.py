@@ -17,7 +17,7 @@ from libpysal.weights import WSP, W
 
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import BALANCE_HINT, _listing, check_columns, check_panel_index, missing_city_years
-from vagg.weights import to_sparse
+from vagg.weights._core import id_positions, to_sparse
 
 #: time label given to a single cross-section
 CROSS_SECTION = 0
@@ -84,8 +84,9 @@ def group_labels(groups: str | pd.Series | Sequence[object] | np.ndarray,
     """Group labels aligned to ``series`` (indexed (entity, time)).
 
     ``groups`` is a column name of the panel ``data``; a Series indexed by
-    entity (time-invariant groups) or by (entity, time); or an array in the
-    order of the original values.  Missing labels are refused by entity and year.
+    entity (time-invariant groups; entities matched as written or by the one id
+    rule, so ``440100.0`` finds the label of ``"440100"``) or by (entity, time);
+    or an array in the order of the original values.  Missing labels are refused by entity and year.
     """
     if isinstance(groups, str):
         if not isinstance(data, pd.DataFrame) or groups not in data.columns:
@@ -95,13 +96,12 @@ def group_labels(groups: str | pd.Series | Sequence[object] | np.ndarray,
         if isinstance(groups.index, pd.MultiIndex):
             labels = groups.reindex(series.index)
         else:
-            by_entity = groups.copy()
-            by_entity.index = by_entity.index.astype(str)
-            entities = series.index.get_level_values(0).astype(str)
-            absent = sorted(set(entities) - set(by_entity.index))
-            if absent:
-                raise DataError(f"groups have no label for entities: {_listing(absent)}")
-            labels = pd.Series(by_entity.reindex(entities).to_numpy(), index=series.index)
+            entities = series.index.get_level_values(0)
+            units = entities.unique()
+            found = id_positions(units, list(groups.index), "group labels", every=False,
+                                 absent="groups have no label for entities")
+            per_unit = groups.to_numpy()[found]
+            labels = pd.Series(per_unit[units.get_indexer(entities)], index=series.index)
     else:
         array = np.asarray(groups, dtype=object)
         if array.shape != (len(series),):
@@ -153,14 +153,14 @@ def consecutive_years(years: pd.Index) -> None:
 
 
 def aligned_weights(w: W | tuple[sp.spmatrix, Sequence[object]], entities: Sequence[object]) -> sp.csr_matrix:
-    """The weights ordered like ``entities``; ids on one side only are refused by name."""
-    return to_sparse(w, [str(e) for e in entities])
+    """The weights ordered like ``entities``, matched as written or by the one id rule
+    (:func:`vagg.weights.to_sparse`); ids on one side only are refused by name."""
+    return to_sparse(w, list(entities))
 
 
 def aligned_libpysal(w: W | tuple[sp.spmatrix, Sequence[object]], entities: Sequence[object]) -> W:
-    """A libpysal W whose ``id_order`` is ``entities`` (for esda and giddy)."""
-    ids = [str(e) for e in entities]
-    return WSP(aligned_weights(w, ids), id_order=ids).to_W(silence_warnings=True)
+    """A libpysal W whose ``id_order`` is ``entities`` as text (for esda and giddy)."""
+    return WSP(aligned_weights(w, entities), id_order=[str(e) for e in entities]).to_W(silence_warnings=True)
 
 
 def time_name(series: pd.Series) -> str:

@@ -29,6 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from vagg._errors import DataError, SpecificationError
+from vagg.weights._core import id_positions
 from vagg.weights.distance import coordinates, pairs_within
 
 KERNELS = ("bartlett", "uniform")
@@ -93,7 +94,8 @@ def unit_coordinates(coords, entity_labels: np.ndarray, data: pd.DataFrame | Non
 
     ``coords`` is a GeoDataFrame or DataFrame indexed by unit id (its
     ``lon``/``lat`` or polygon centroids), or a pair of column names of
-    ``data`` (constant within each unit).
+    ``data`` (constant within each unit).  Units are matched to the frame's
+    index as written or by the one id rule (:func:`vagg.weights._core.id_positions`).
     """
     if isinstance(coords, (tuple, list)) and len(coords) == 2 and all(isinstance(c, str) for c in coords):
         if data is None or not set(coords) <= set(data.columns):
@@ -107,10 +109,5 @@ def unit_coordinates(coords, entity_labels: np.ndarray, data: pd.DataFrame | Non
         coords = per_unit.first()
     if not isinstance(coords, pd.DataFrame):
         raise SpecificationError("coords must be a (Geo)DataFrame indexed by unit or two column names (lon, lat)")
-    points, ids = coordinates(coords)
-    position = pd.Series(np.arange(len(ids)), index=ids)
-    labels = [str(e) for e in entity_labels]
-    missing = [e for e in labels if e not in position.index]
-    if missing:
-        raise DataError(f"no coordinates for unit(s): {missing[:10]}" + (" ..." if len(missing) > 10 else ""))
-    return points[position[labels].to_numpy()]
+    points, _ = coordinates(coords)
+    return points[id_positions(entity_labels, list(coords.index), "coordinates", every=False)]

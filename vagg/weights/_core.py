@@ -13,6 +13,12 @@ Standardisation (recorded on the W as ``w.vagg_standardise`` and described by
 * ``"none"``: the weights as built (binary contiguity, raw inverse distance).
 
 ``True`` and ``False`` are accepted for ``"row"`` and ``"none"``.
+
+Alignment (:func:`to_sparse`, :func:`id_positions`) pairs a panel's entities
+with a W's ids as written and, when that leaves an id without partner, by the
+one id rule :func:`vagg.data.ids.normalise_ids`: a panel built by hand whose
+adcodes became floats (``440100.0``) or full-width text still meets the W ids
+``"440100"``; ids written two ways on one side are refused, never merged.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import scipy.sparse as sp
 from libpysal.weights import WSP, W
 
 from vagg._errors import DataError, SpecificationError
+from vagg.data.ids import normalise_id, normalise_ids
 
 STANDARDISATIONS = ("row", "spectral", "none")
 ISLAND_RULES = ("raise", "keep", "nearest")
@@ -151,32 +158,129 @@ def relabel(w: W, mapping: dict[str, object]) -> W:
 def to_sparse(w: W | tuple[sp.spmatrix, Sequence[object]], ids: Sequence[object]) -> sp.csr_matrix:
     """The weights as a CSR matrix ordered like ``ids`` (a panel's entities).
 
-    Accepts a libpysal W or a ``(matrix, ids)`` pair.  Raises DataError naming
-    the ids found on one side only.
+    Accepts a libpysal W or a ``(matrix, ids)`` pair.  Ids are matched by
+    :func:`id_positions`: as written, then by the one id rule (a panel whose
+    adcodes became floats, ``440100.0``, aligns with W ids ``"440100"``).
+    Raises DataError naming the ids found on one side only, or two ids of
+    one side that are the same id written two ways.
     """
-    ids = [str(i) for i in ids]
     if isinstance(w, W):
-        matrix, w_ids = w.sparse, [str(i) for i in w.id_order]
+        matrix, w_ids = w.sparse, w.id_order
     elif isinstance(w, tuple) and len(w) == 2:
-        matrix, w_ids = sp.csr_matrix(w[0]), [str(i) for i in w[1]]
+        matrix, w_ids = w
     else:
         raise SpecificationError("weights must be a libpysal W or a (sparse matrix, ids) pair")
-    only_panel = sorted(set(ids) - set(w_ids))
-    only_w = sorted(set(w_ids) - set(ids))
-    if only_panel or only_w:
-        parts = []
-        if only_panel:
-            parts.append(f"in the panel but not the weights: {_listing(only_panel)}")
-        if only_w:
-            parts.append(f"in the weights but not the panel: {_listing(only_w)}")
-        raise DataError("weights ids do not match the panel's entities; " + "; ".join(parts))
-    _check_entries(sp.csr_matrix(matrix), w_ids)
-    position = {i: k for k, i in enumerate(w_ids)}
-    order = np.array([position[i] for i in ids])
-    return sp.csr_matrix(matrix)[order][:, order].tocsr()
+    order = id_positions(ids, w_ids)
+    matrix = sp.csr_matrix(matrix)
+    _check_entries(matrix, w_ids)
+    return matrix[order][:, order].tocsr()
 
 
-def _check_entries(matrix: sp.csr_matrix, ids: list[str]) -> None:
+def id_positions(ids: Sequence[object], reference: Sequence[object], what: str = "weights",
+                 every: bool = True, absent: str | None = None) -> np.ndarray:
+    """Where each of a panel's entity ``ids`` sits in ``reference`` (a W's ids, coordinates, labels).
+
+    The plain match, ``str(id) == str(reference id)``, is tried first and is all
+    that runs when it pairs every id (the path of every model fit).  Otherwise
+    both sides are read by the one id rule :func:`vagg.data.ids.normalise_ids`
+    (``440100.0``, ``"440100.0"``, ``" ４４０１００ "`` are all ``"440100"``) and
+    matched again, so ids that differ only in how they are written align.
+
+    Parameters
+    ----------
+    ids
+        The panel's entities, each once.
+    reference
+        The ids of the other object, each once.
+    what
+        What ``reference`` names, for messages (``"weights"``, ``"coordinates"``).
+    every
+        Whether every reference id must be one of ``ids`` too (a W is square
+        in the panel's units; coordinates or labels may cover more units).
+    absent
+        With ``every=False``, the message before the panel ids without a
+        partner; ``"no {what} for unit(s)"`` by default.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer positions into ``reference``, one per id, in the order of ``ids``.
+
+    Raises
+    ------
+    DataError
+        Ids without a partner (listed for each side); two ids of one side that
+        are one id written twice (``440100`` and ``"440100.0"``), named as given.
+    """
+    text, ref = [str(i) for i in ids], [str(i) for i in reference]
+    position = dict(zip(ref, range(len(ref))))
+    found = [position.get(t, -1) for t in text]
+    if (-1 not in found and len(position) == len(ref) and len(set(text)) == len(text)
+            and (not every or len(text) == len(ref))):
+        return np.array(found, dtype=np.intp)
+    return _normalised_positions(list(ids), list(reference), what, every, absent or f"no {what} for unit(s)")
+
+
+def _normalised_positions(ids: list[object], reference: list[object], what: str, every: bool,
+                          absent: str) -> np.ndarray:
+    """:func:`id_positions` after the plain match failed: both sides by the id rule."""
+    key, note = _rule_keys(ids, "the panel's entity ids")
+    ref_key, ref_note = _rule_keys(reference, f"the {what} ids")
+    note = (note + ref_note) or ("; ids were compared as written and by vagg.data.ids.normalise_ids "
+                                 "(440100.0 is '440100')")
+    _refuse_collisions(ids, key, "the panel's entity ids")
+    _refuse_collisions(reference, ref_key, f"the {what} ids")
+    order = pd.Index(ref_key).get_indexer(key)
+    unpaired = order < 0
+    unused = np.ones(len(reference), dtype=bool)
+    unused[order[~unpaired]] = False
+    unused &= every
+    if unpaired.any() or unused.any():
+        panel_only = sorted(str(ids[i]) for i in np.flatnonzero(unpaired))
+        if not every:
+            raise DataError(f"{absent}: {_listing(panel_only)}{note}")
+        parts = [f"in the panel but not the {what}: {_listing(panel_only)}"] if panel_only else []
+        if unused.any():
+            parts.append(f"in the {what} but not the panel: "
+                         f"{_listing(sorted(str(reference[i]) for i in np.flatnonzero(unused)))}")
+        raise DataError(f"{what} ids do not match the panel's entities; " + "; ".join(parts) + note)
+    return order.astype(np.intp)
+
+
+def _rule_keys(values: list[object], label: str) -> tuple[pd.Series, str]:
+    """Each id by :func:`vagg.data.ids.normalise_ids`; an id the rule refuses (missing, ``440100.5``)
+    is kept as written, so it pairs only with the same text, and the reason is returned for messages."""
+    try:
+        return normalise_ids(values, required=True, label=label), ""
+    except DataError as exc:
+        keys = pd.Series([_rule_key(v) for v in values], dtype=object)  # only when a cell is refused
+        return keys, f"; ids the id rule refuses were compared as written ({exc})"
+
+
+def _rule_key(value: object) -> str:
+    """One id by the rule, or as written when the rule refuses it."""
+    try:
+        return normalise_id(value)
+    except DataError:
+        return str(value)
+
+
+def _refuse_collisions(raw: list[object], key: pd.Series, label: str) -> None:
+    """Refuse distinct ids (as given) that read as one id, naming each group (``440100, '440100.0'``)."""
+    twice = key.duplicated(keep=False).to_numpy()
+    if twice.any():
+        groups = pd.Series([raw[i] for i in np.flatnonzero(twice)], dtype=object).groupby(key[twice].to_numpy())
+        raise DataError(f"{label} name one unit more than once (the same id written twice or two ways): " + "; ".join(
+            f"{', '.join(map(_shown, group))} are all {text!r}" for text, group in groups)
+            + "; keep one spelling of each id")
+
+
+def _shown(value: object) -> str:
+    """An id as given: text quoted, numbers bare (``'440100.0'`` against ``440100``)."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _check_entries(matrix: sp.csr_matrix, ids: Sequence[object]) -> None:
     """Refuse missing, infinite or negative weights, naming the (row id, column id) pair."""
     coo = matrix.tocoo()
     for bad, what in ((~np.isfinite(coo.data), "missing or infinite"), (coo.data < 0, "negative")):
