@@ -209,8 +209,14 @@ class Table:
         out.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in self.body.columns) + "</tr>")
         out.append("</thead><tbody>")
         span = self.body.shape[1] + 1
+        after_heading = False
         for _, label, cells, heading, rule in self._rows():
-            css = ' class="section"' if rule else ""
+            # a row without a label (a standard error under its estimate) or under a panel heading stays, printed,
+            # on the page of the row above
+            keep = not label.strip() or after_heading
+            classes = " ".join(name for name, on in (("section", rule), ("continued", keep)) if on)
+            css = f' class="{classes}"' if classes else ""
+            after_heading = heading
             if heading:
                 out.append(f'<tr{css}><th colspan="{span}" class="panel">{html.escape(label)}</th></tr>')
             else:
