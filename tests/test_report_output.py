@@ -114,6 +114,7 @@ def test_demo_latex_compiles_and_fits_the_page(demo, tmp_path):
     log = (tmp_path / "all.log").read_text(errors="replace")
     assert run.returncode == 0, log[-3000:]
     assert "Overfull \\hbox" not in log
+    assert "Float too large" not in log  # a table taller than the page continues in a second float
 
 
 def test_report_in_a_real_browser(demo, tmp_path):

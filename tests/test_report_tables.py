@@ -104,6 +104,53 @@ def test_latex_compiles_and_fits_the_page(tmp_path, wage_results):
     assert "Overfull \\hbox" not in landscape
 
 
+def _tall_table() -> vagg.report.Table:
+    """Five panels of 7 estimates with their standard errors, statistics below: 78 rows, two pages at 11pt."""
+    labels, cells, headings = [], [], []
+    for panel in range(5):
+        headings.append(len(labels))
+        labels.append(f"Panel {panel}")
+        cells.append(["", "", ""])
+        for k in range(7):
+            labels += [f"x{panel}v{k}", ""]
+            cells += [[f"0.{panel}{k}1", f"0.{panel}{k}2", f"0.{panel}{k}3"], [f"(0.{panel}{k}4)"] * 3]
+    sections = [len(labels)]
+    labels += ["Observations", "R²", "SE type"]
+    cells += [["210"] * 3, ["0.5"] * 3, ["clustered (entity)"] * 3]
+    cells[-1][2] = "a long text only the last part holds, which widens its column"
+    body = pd.DataFrame(cells, index=labels, columns=["(1)", "(2)", "(3)"])
+    return vagg.report.Table(body=body, title="Tall", notes=["Standard errors in parentheses."] * 4,
+                             headings=headings, sections=sections)
+
+
+def test_a_table_taller_than_the_page_continues_in_floats_of_one_width(tmp_path):
+    # One float taller than the page runs off its bottom ("Float too large for page"; the demo's spatial Durbin,
+    # dynamic spatial Durbin and top-obstacles tables did, by 353, 717 and 274pt).  Cut into floats, each
+    # fits, the cuts fall before panel headings, never between an estimate and its standard error; every
+    # part is as wide as the whole table, so \resizebox scales all by one factor (one font size).
+    table = _tall_table()
+    tex = table.to_latex()
+    parts = tex.split("\\begin{table}")[1:]
+    assert len(parts) == 3 and tex.count("(continued)") == 2 and tex.count("Standard errors") == 4
+    first_rows = [re.search(r"\\midrule\n(.*)\n", part).group(1) for part in parts]
+    assert [row.startswith("\\multicolumn") or row.startswith("x") for row in first_rows] == [True] * 3
+    assert all(tex.count(f"0.{p}{k}1 ") == 1 for p in range(5) for k in range(7))
+    measure = ("\\let\\vaggresize\\resizebox\\renewcommand{\\resizebox}[3]{\\sbox0{#3}\\typeout{BOX \\the\\wd0\\space"
+               " \\the\\dimexpr\\ht0+\\dp0\\relax\\space \\the\\linewidth\\space \\the\\textheight}"
+               "\\vaggresize{#1}{#2}{\\usebox0}}\\listoftables\\clearpage\n")
+    doc = vagg.report.latex_document(table).replace("\\begin{document}\n", "\\begin{document}\n" + measure)
+    log = _compile(tmp_path, doc)
+    log = _compile(tmp_path, doc)  # the list of tables reads the .lot of the first run
+    assert "Float too large" not in log and "Overfull \\hbox" not in log
+    boxes = [[float(v) for v in re.findall(r"([\d.]+)pt", line)] for line in log.splitlines() if line.startswith("BOX ")]
+    assert len(boxes) == 3
+    widths = [b[0] for b in boxes]
+    assert max(widths) - min(widths) < 0.01 and widths[0] > boxes[0][2]  # one width, wider than the line: scaled
+    assert all(b[1] * b[2] / b[0] < 0.8 * b[3] for b in boxes)  # each part, scaled, within the text height
+    numbers = re.findall(r"\\numberline \{(\d+)\}", (tmp_path / "t.lot").read_text())
+    assert numbers == ["1", "1", "1"]  # one table number for the three parts
+
+
 def test_word_excel_csv_hold_the_same_numbers(tmp_path, wage_results):
     # The machine-readable CSV is the reference: Excel holds the same numbers as numbers (the number format
     # prints stars and parentheses), Word shows them rounded to the printed decimals.

@@ -31,6 +31,11 @@ SIMULATED_NOTE = ("SIMULATED DATA: computed on a simulated panel (vagg.simulate)
                   "no number here describes real cities.")
 #: the LaTeX packages a written table needs
 LATEX_PACKAGES = ("booktabs", "graphicx")
+#: lines (caption and column headers, rows, note lines) one LaTeX table float holds: 11pt rows on a page of
+#: 600pt (letter or A4 with 2.5cm margins is 650-700pt) leave room for the caption and the rules
+LATEX_PAGE_LINES = 36
+#: characters of a footnotesize note line across the text width
+_LATEX_NOTE_CHARS = 100
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -157,16 +162,63 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        """A booktabs ``table``, shrunk to the text width when wider; notes in a paragraph below.
+        """Booktabs ``table`` floats, each shrunk to the text width when wider; notes in a paragraph below.
 
         Needs ``\\usepackage{booktabs,graphicx}``.  The tabular sits in
         ``\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{...}``:
         a table that fits keeps its size, a wider one is scaled to the line width.
+        A table taller than a page (:data:`LATEX_PAGE_LINES` lines counting its
+        header, rows and notes) continues in further floats, cut before a panel
+        heading or a rule where it can and never between an estimate and its
+        standard error (a row without a label); each part repeats the column
+        headers, the later ones captioned "(continued)" under the same table
+        number, the notes after the last.
+        """
+        parts = self._latex_parts()
+        widest = self._latex_widest() if len(parts) > 1 else None
+        return "\n".join(self._latex_float(rows, first=k == 0, last=k == len(parts) - 1, widest=widest)
+                          for k, rows in enumerate(parts))
+
+    def _latex_widest(self, keep: int = 3) -> list[list[str]]:
+        """The ``keep`` longest texts of each column (row labels first), escaped: every part of a table cut in
+        several floats reserves their width, so the parts share column widths and, resized, one font size."""
+        columns = [[str(label) for position, label in enumerate(self.body.index) if position not in self.headings],
+                   *([str(c) for c in self.body.iloc[:, j]] for j in range(self.body.shape[1]))]
+        return [[latex_escape(t) for t in sorted(set(texts), key=len, reverse=True)[:keep]] for texts in columns]
+
+    def _latex_parts(self) -> list[range]:
+        """The body rows of each LaTeX float: whole panels while they fit on a page."""
+        n = len(self.body)
+        labels = [str(label).strip() for label in self.body.index]
+        # a cut before row i may not part a standard error from its estimate nor a heading from its first row
+        cuttable = [i > 0 and bool(labels[i]) and (i - 1) not in self.headings for i in range(n)]
+        preferred = set(self.headings) | set(self.sections)
+        head = 2 if self.groups else 1
+        notes = sum(1 + len(note) // _LATEX_NOTE_CHARS for note in self.all_notes)
+        parts, start = [], 0
+        while n - start + head + notes > LATEX_PAGE_LINES:
+            limit = start + LATEX_PAGE_LINES - head
+            cuts = [i for i in range(start + 1, min(limit, n - 1) + 1) if cuttable[i]]
+            if not cuts:
+                break
+            good = [i for i in cuts if i in preferred and i - start >= (limit - start) // 2]
+            end = (good or cuts)[-1]
+            parts.append(range(start, end))
+            start = end
+        return [*parts, range(start, n)]
+
+    def _latex_float(self, rows: range, first: bool, last: bool, widest: list[list[str]] | None = None) -> str:
+        """One ``table`` float holding the body rows ``rows``: caption, column headers, the rows, the notes if last.
+
+        ``widest`` (texts by column) are overlaid, invisible, on the column headers (``\\ooalign``): each column
+        is as wide as in the whole table.
         """
         ncol = self.body.shape[1]
-        out = [f"% needs \\usepackage{{{','.join(LATEX_PACKAGES)}}}", "\\begin{table}[htbp]", "\\centering"]
+        out = [f"% needs \\usepackage{{{','.join(LATEX_PACKAGES)}}}"] if first else []
+        out += ["\\begin{table}[htbp]", "\\centering"]
         if self.title:
-            out.append(f"\\caption{{{latex_escape(self.title)}}}")
+            out.append(f"\\caption{{{latex_escape(self.title)}}}" if first else
+                       f"\\addtocounter{{table}}{{-1}}\\caption{{{latex_escape(self.title)} (continued)}}")
         out.append("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%")
         out.append("\\begin{tabular}{l" + "c" * ncol + "}")
         out.append("\\toprule")
@@ -178,10 +230,16 @@ class Table:
                 start += span
             out.append(" & ".join(cells) + " \\\\")
             out.append(" ".join(rules))
-        out.append(" & ".join(["", *(latex_escape(c) for c in self.body.columns)]) + " \\\\")
+        headers = ["", *(latex_escape(c) for c in self.body.columns)]
+        if widest is not None:
+            headers = ["\\ooalign{" + "".join(f"\\hphantom{{{t}}}\\cr " for t in texts)
+                       + (f"\\hfil {h}\\hfil\\cr}}" if j else "\\cr}") for j, (h, texts) in enumerate(zip(headers, widest))]
+        out.append(" & ".join(headers) + " \\\\")
         out.append("\\midrule")
-        for _, label, cells, heading, rule in self._rows():
-            if rule:
+        for position, label, cells, heading, rule in self._rows():
+            if position not in rows:
+                continue
+            if rule and position != rows.start:
                 out.append("\\midrule")
             if heading:
                 out.append(f"\\multicolumn{{{ncol + 1}}}{{l}}{{\\textit{{{latex_escape(label)}}}}} \\\\")
@@ -189,7 +247,7 @@ class Table:
                 out.append(" & ".join([latex_escape(label), *(latex_escape(c) for c in cells)]) + " \\\\")
         out.append("\\bottomrule")
         out.append("\\end{tabular}}")
-        if self.all_notes:
+        if last and self.all_notes:
             out.append("\\par\\smallskip\\begin{minipage}{\\linewidth}\\footnotesize")
             out.append("\\par ".join(("\\textbf{" + latex_escape(n) + "}" if n == SIMULATED_NOTE else latex_escape(n))
                                      for n in self.all_notes))
