@@ -118,9 +118,9 @@ def _boxes(tmp_path, *tables) -> list[list[float]]:
 
 
 def _tall_table() -> vagg.report.Table:
-    """Five panels of 7 estimates with their standard errors, statistics below: 78 rows, two pages at 11pt."""
+    """Eight panels of 7 estimates with their standard errors, statistics below: 123 rows, three pages at 11pt."""
     labels, cells, headings = [], [], []
-    for panel in range(5):
+    for panel in range(8):
         headings.append(len(labels))
         labels.append(f"Panel {panel}")
         cells.append(["", "", ""])
@@ -147,7 +147,7 @@ def test_a_table_taller_than_the_page_continues_in_floats_of_one_width(tmp_path)
     assert len(parts) == 3 and tex.count("(continued)") == 2 and tex.count("Standard errors") == 4
     first_rows = [re.search(r"\\midrule\n(.*)\n", part).group(1) for part in parts]
     assert [row.startswith("\\multicolumn") or row.startswith("x") for row in first_rows] == [True] * 3
-    assert all(tex.count(f"0.{p}{k}1 ") == 1 for p in range(5) for k in range(7))
+    assert all(tex.count(f"0.{p}{k}1 ") == 1 for p in range(8) for k in range(7))
     boxes = _boxes(tmp_path, table)
     assert len(boxes) == 3
     widths = [b[0] for b in boxes]

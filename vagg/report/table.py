@@ -31,14 +31,17 @@ SIMULATED_NOTE = ("SIMULATED DATA: computed on a simulated panel (vagg.simulate)
                   "no number here describes real cities.")
 #: the LaTeX packages a written table needs
 LATEX_PACKAGES = ("booktabs", "graphicx")
-#: lines (caption and column headers, rows, note lines) one LaTeX table float holds: 11pt rows on a page of
-#: 600pt (letter or A4 with 2.5cm margins is 650-700pt) leave room for the caption and the rules
-LATEX_PAGE_LINES = 36
+#: lines (column headers, rows, note lines) one LaTeX table float holds: 40 rows of 13.6pt (11pt) on a page of
+#: 650pt (letter with 2.5cm margins; A4 700pt) leave 100pt for the caption and the rules
+LATEX_PAGE_LINES = 40
 #: characters of a footnotesize note line across the text width
 _LATEX_NOTE_CHARS = 100
-#: the text width (pt) of an 11pt article on A4 with 2.5cm margins: a table estimated wider sets its cells of
-#: several words (longer than :data:`_LATEX_WRAP_CHARS`) on two lines before \resizebox shrinks what remains
+#: the text width (pt) of an 11pt article on A4 with 2.5cm margins
 LATEX_LINE_PT = 455.0
+#: a table estimated wider (pt) sets its cells of several words (longer than :data:`_LATEX_WRAP_CHARS`) on two
+#: lines before \resizebox shrinks what remains: on the 455pt text width of an 11pt A4 article with 2.5cm margins
+#: it would print below 87% of its size; a narrower one keeps one line a row, shrunk a little
+LATEX_WRAP_PT = 520.0
 _LATEX_WRAP_CHARS = 16
 
 _LATEX_SPECIAL = {
@@ -172,7 +175,7 @@ class Table:
         ``\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{...}``:
         a table that fits keeps its size, a wider one is scaled to the line width,
         after its cells of several words have been set on two lines when its
-        estimated width exceeds :data:`LATEX_LINE_PT` (less shrinking: the demo's
+        estimated width exceeds :data:`LATEX_WRAP_PT` (less shrinking: the demo's
         quantile table went from 59% to 87%).  A table taller than a page (:data:`LATEX_PAGE_LINES` lines counting its
         header, rows and notes) continues in further floats, cut before a panel
         heading or a rule where it can and never between an estimate and its
@@ -180,8 +183,8 @@ class Table:
         headers, the later ones captioned "(continued)" under the same table
         number, the notes after the last.
         """
-        parts = self._latex_parts()
-        wrap = self._latex_width() > LATEX_LINE_PT
+        wrap = self._latex_width() > LATEX_WRAP_PT
+        parts = self._latex_parts(wrap)
         widest = self._latex_widest(wrap) if len(parts) > 1 else None
         return "\n".join(self._latex_float(rows, first=k == 0, last=k == len(parts) - 1, widest=widest, wrap=wrap)
                           for k, rows in enumerate(parts))
@@ -191,38 +194,45 @@ class Table:
         labels = [str(label) for position, label in enumerate(self.body.index) if position not in self.headings]
         return [labels, *([str(self.body.columns[j]), *map(str, self.body.iloc[:, j])] for j in range(self.body.shape[1]))]
 
-    def _latex_width(self) -> float:
+    def _latex_width(self, wrap: bool = False) -> float:
         """The tabular's width at 11pt, estimated: 5.2pt a character and 12pt between columns (within 7% of
-        pdflatex's on the demo's tables)."""
-        return sum(5.2 * max(map(len, texts), default=0) + 12.0 for texts in self._latex_columns())
+        pdflatex's on the demo's tables); ``wrap``: with the body's and headers' texts on :func:`_latex_lines`."""
+        return sum(5.2 * max((_printed_chars(t, wrap and j > 0) for t in texts), default=0) + 12.0
+                   for j, texts in enumerate(self._latex_columns()))
 
     def _latex_widest(self, wrap: bool, keep: int = 3) -> list[list[str]]:
         """The ``keep`` longest texts of each column (row labels first) as LaTeX: every part of a table cut in
         several floats reserves their width, so the parts share column widths and, resized, one font size."""
-        def printed(text: str, wrapped: bool) -> int:  # the characters of its longest line
-            return max(map(len, _latex_lines(text) if wrapped else [text]))
-
-        return [[_latex_cell(t, wrap and j > 0) for t in sorted(set(texts), key=lambda t: printed(t, wrap and j > 0),
-                                                                  reverse=True)[:keep]]
+        return [[_latex_cell(t, wrap and j > 0)
+                 for t in sorted(set(texts), key=lambda t: _printed_chars(t, wrap and j > 0), reverse=True)[:keep]]
                 for j, texts in enumerate(self._latex_columns())]
 
-    def _latex_parts(self) -> list[range]:
-        """The body rows of each LaTeX float: whole panels while they fit on a page."""
+    def _latex_parts(self, wrap: bool) -> list[range]:
+        """The body rows of each LaTeX float: whole panels while they fit on a page, the parts of even length.
+
+        A row takes as many lines as its tallest cell (two for a wrapped text, ``wrap``), scaled as
+        \\resizebox will scale the tabular (:meth:`_latex_width`); a note line counts 0.8 (footnotesize).
+        """
         n = len(self.body)
         labels = [str(label).strip() for label in self.body.index]
         # a cut before row i may not part a standard error from its estimate nor a heading from its first row
         cuttable = [i > 0 and bool(labels[i]) and (i - 1) not in self.headings for i in range(n)]
         preferred = set(self.headings) | set(self.sections)
-        head = 2 if self.groups else 1
-        notes = sum(1 + len(note) // _LATEX_NOTE_CHARS for note in self.all_notes)
+        scale = min(1.0, LATEX_LINE_PT / max(self._latex_width(wrap), 1.0))
+        lines = [1 + (wrap and any(len(_latex_lines(c)) > 1 for c in cells)) for _, _, cells, _, _ in self._rows()]
+        above = scale * np.concatenate([[0], np.cumsum(lines)])  # lines of the rows before row i
+        head = scale * ((2 if self.groups else 1) + (wrap and any(len(_latex_lines(str(c))) > 1 for c in self.body.columns)))
+        notes = 0.8 * sum(1 + len(note) // _LATEX_NOTE_CHARS for note in self.all_notes)
+        room = LATEX_PAGE_LINES - head  # lines for body rows in one float
         parts, start = [], 0
-        while n - start + head + notes > LATEX_PAGE_LINES:
-            limit = start + LATEX_PAGE_LINES - head
-            cuts = [i for i in range(start + 1, min(limit, n - 1) + 1) if cuttable[i]]
+        while above[n] - above[start] + notes > room:
+            rest = above[n] - above[start] + notes
+            target = rest / math.ceil(rest / room)  # the parts left, of even length
+            cuts = [i for i in range(start + 1, n) if cuttable[i] and above[i] - above[start] <= room]
             if not cuts:
                 break
-            good = [i for i in cuts if i in preferred and i - start >= (limit - start) // 2]
-            end = (good or cuts)[-1]
+            good = [i for i in cuts if i in preferred and above[i] - above[start] >= target / 2] or cuts
+            end = min(good, key=lambda i: abs(above[i] - above[start] - target))
             parts.append(range(start, end))
             start = end
         return [*parts, range(start, n)]
@@ -556,6 +566,11 @@ def _latex_lines(text: str) -> list[str]:
         return [text]
     cut = min(range(1, len(words)), key=lambda k: max(len(" ".join(words[:k])), len(" ".join(words[k:]))))
     return [" ".join(words[:cut]), " ".join(words[cut:])]
+
+
+def _printed_chars(text: str, wrap: bool) -> int:
+    """The characters of a cell's longest printed line (:func:`_latex_lines` when ``wrap``)."""
+    return max(map(len, _latex_lines(text))) if wrap else len(text)
 
 
 def _latex_cell(text: str, wrap: bool = False) -> str:
