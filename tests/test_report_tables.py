@@ -146,7 +146,7 @@ def test_a_table_taller_than_the_page_continues_in_floats_of_one_width(tmp_path)
     parts = tex.split("\\begin{table}")[1:]
     assert len(parts) == 3 and tex.count("(continued)") == 2 and tex.count("Standard errors") == 4
     first_rows = [re.search(r"\\midrule\n(.*)\n", part).group(1) for part in parts]
-    assert [row.startswith("\\multicolumn") or row.startswith("x") for row in first_rows] == [True] * 3
+    assert [row.startswith(("\\multicolumn", "x")) for row in first_rows] == [True] * 3
     assert all(tex.count(f"0.{p}{k}1 ") == 1 for p in range(8) for k in range(7))
     boxes = _boxes(tmp_path, table)
     assert len(boxes) == 3

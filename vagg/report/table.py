@@ -176,12 +176,15 @@ class Table:
         a table that fits keeps its size, a wider one is scaled to the line width,
         after its cells of several words have been set on two lines when its
         estimated width exceeds :data:`LATEX_WRAP_PT` (less shrinking: the demo's
-        quantile table went from 59% to 87%).  A table taller than a page (:data:`LATEX_PAGE_LINES` lines counting its
-        header, rows and notes) continues in further floats, cut before a panel
-        heading or a rule where it can and never between an estimate and its
-        standard error (a row without a label); each part repeats the column
-        headers, the later ones captioned "(continued)" under the same table
-        number, the notes after the last.
+        quantile table went from 59% to 87%).
+
+        A table taller than a page (:data:`LATEX_PAGE_LINES` lines counting its
+        header, rows and notes) continues in further floats of even length, cut
+        before a panel heading or a rule where it can and never between an
+        estimate and its standard error (a row without a label); each part
+        repeats the column headers and keeps the whole table's column widths,
+        the later ones captioned "(continued)" under the same table number, the
+        notes after the last.
         """
         wrap = self._latex_width() > LATEX_WRAP_PT
         parts = self._latex_parts(wrap)
