@@ -169,3 +169,23 @@ def test_index_map_fits_a_page_and_its_names_stay_legible(gdf):
         assert sum(len(ax.texts) for ax in fig.axes) == len(years) * len(gdf)
         assert F.text_outside_canvas(fig) == [], years
         plt.close(fig)
+
+
+def test_city_names_do_not_overlap(gdf):
+    # adjustText moved overlapping names apart with too little room: on the LISA map "Jieyang" and "Shantou"
+    # overlapped (text boxes intersecting); on the demo's flow maps they touched.
+    import itertools
+
+    import matplotlib.pyplot as plt
+
+    names = F.city_names(gdf)
+    categories = pd.Series(["HH"] * 5 + ["LL"] * 5 + ["ns"] * 11, index=gdf.index)
+    flows = pd.DataFrame(np.random.default_rng(0).random((len(gdf), len(gdf))), index=gdf.index, columns=gdf.index)
+    for fig in (F.category_map(gdf, categories, names=names), F.network_map(gdf, flows, names=names)):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes for t in ax.texts
+                 if t.get_text() in set(names)]
+        assert len(boxes) == len(gdf)
+        assert [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)] == []
+        plt.close(fig)

@@ -200,7 +200,7 @@ def label_cities(ax, gdf, names: pd.Series | None, fontsize: float = 5.0) -> Non
                      bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.6})
              for entity, px, py in zip(points.index, x, y)]
     # move overlapping names apart (a thin leader line points to a moved name's city)
-    adjust_text(texts, target_x=x, target_y=y, ax=ax, expand=(1.02, 1.1), ensure_inside_axes=True, iter_lim=250,
+    adjust_text(texts, target_x=x, target_y=y, ax=ax, expand=(1.1, 1.3), ensure_inside_axes=True, iter_lim=250,
                 arrowprops={"arrowstyle": "-", "color": "#566573", "linewidth": 0.3}, min_arrow_len=3)
 
 
