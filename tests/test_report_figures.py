@@ -151,3 +151,41 @@ def test_report_links_only_existing_figures(tmp_path):
     text = report.write(tmp_path / "report.html").read_text()
     assert "SIMULATED" in text and "one line" in text
     assert "figures/missing.png" not in text and "src='data:image/png;base64,cG5n'" in text  # embedded
+
+
+def test_index_map_fits_a_page_and_its_names_stay_legible(gdf):
+    # Three years side by side drew a map 10.2 in wide, printed (report.pdf, a 7.2 in column) at 70%: city names set
+    # at 4.5pt printed at 3.2pt.  Two maps a row (the legend in a spare panel) keep the figure within a page's width.
+    import matplotlib.pyplot as plt
+
+    table = vagg.data.load_seed_table1().set_index("adcode")
+    names = F.city_names(gdf)
+    for years in ([2020], [2011, 2015, 2020]):
+        values = table[[f"index_{y}" for y in years]].set_axis(years, axis=1)
+        fig = F.index_map(gdf, values, names=names, legend_label="Virtual agglomeration (classes)")
+        width, _ = fig.get_size_inches()
+        city_sizes = {t.get_fontsize() for ax in fig.axes for t in ax.texts if t.get_text() in set(names)}
+        assert width <= 7.0 and min(city_sizes) >= 5.0, (years, width, city_sizes)
+        assert sum(len(ax.texts) for ax in fig.axes) == len(years) * len(gdf)
+        assert F.text_outside_canvas(fig) == [], years
+        plt.close(fig)
+
+
+def test_city_names_do_not_overlap(gdf):
+    # adjustText moved overlapping names apart with too little room: on the LISA map "Jieyang" and "Shantou"
+    # overlapped (text boxes intersecting); on the demo's flow maps they touched.
+    import itertools
+
+    import matplotlib.pyplot as plt
+
+    names = F.city_names(gdf)
+    categories = pd.Series(["HH"] * 5 + ["LL"] * 5 + ["ns"] * 11, index=gdf.index)
+    flows = pd.DataFrame(np.random.default_rng(0).random((len(gdf), len(gdf))), index=gdf.index, columns=gdf.index)
+    for fig in (F.category_map(gdf, categories, names=names), F.network_map(gdf, flows, names=names)):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes for t in ax.texts
+                 if t.get_text() in set(names)]
+        assert len(boxes) == len(gdf)
+        assert [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2) if box_a.overlaps(box_b)] == []
+        plt.close(fig)

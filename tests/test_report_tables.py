@@ -104,6 +104,74 @@ def test_latex_compiles_and_fits_the_page(tmp_path, wage_results):
     assert "Overfull \\hbox" not in landscape
 
 
+def _boxes(tmp_path, *tables) -> list[list[float]]:
+    """Compile ``tables`` (with a list of tables) and return, per \\resizebox, the tabular's natural width and
+    height, the line width and the text height (pt); asserts nothing runs off the page."""
+    measure = ("\\let\\vaggresize\\resizebox\\renewcommand{\\resizebox}[3]{\\sbox0{#3}\\typeout{BOX \\the\\wd0\\space"
+               " \\the\\dimexpr\\ht0+\\dp0\\relax\\space \\the\\linewidth\\space \\the\\textheight}"
+               "\\vaggresize{#1}{#2}{\\usebox0}}\\listoftables\\clearpage\n")
+    doc = vagg.report.latex_document(*tables).replace("\\begin{document}\n", "\\begin{document}\n" + measure)
+    _compile(tmp_path, doc)
+    log = _compile(tmp_path, doc)  # the list of tables reads the .lot of the first run
+    assert "Float too large" not in log and "Overfull \\hbox" not in log
+    return [[float(v) for v in re.findall(r"([\d.]+)pt", line)] for line in log.splitlines() if line.startswith("BOX ")]
+
+
+def _tall_table() -> vagg.report.Table:
+    """Eight panels of 7 estimates with their standard errors, statistics below: 123 rows, three pages at 11pt."""
+    labels, cells, headings = [], [], []
+    for panel in range(8):
+        headings.append(len(labels))
+        labels.append(f"Panel {panel}")
+        cells.append(["", "", ""])
+        for k in range(7):
+            labels += [f"x{panel}v{k}", ""]
+            cells += [[f"0.{panel}{k}1", f"0.{panel}{k}2", f"0.{panel}{k}3"], [f"(0.{panel}{k}4)"] * 3]
+    sections = [len(labels)]
+    labels += ["Observations", "R²", "SE type"]
+    cells += [["210"] * 3, ["0.5"] * 3, ["clustered (entity)"] * 3]
+    cells[-1][2] = " ".join(["[-0.000335123, 0.000029123]"] * 3)  # only the last part holds it: a wide column
+    body = pd.DataFrame(cells, index=labels, columns=["(1)", "(2)", "(3)"])
+    return vagg.report.Table(body=body, title="Tall", notes=["Standard errors in parentheses."] * 4,
+                             headings=headings, sections=sections)
+
+
+def test_a_table_taller_than_the_page_continues_in_floats_of_one_width(tmp_path):
+    # One float taller than the page runs off its bottom ("Float too large for page"; the demo's spatial Durbin,
+    # dynamic spatial Durbin and top-obstacles tables did, by 353, 717 and 274pt).  Cut into floats, each
+    # fits, the cuts fall before panel headings, never between an estimate and its standard error; every
+    # part is as wide as the whole table, so \resizebox scales all by one factor (one font size).
+    table = _tall_table()
+    tex = table.to_latex()
+    parts = tex.split("\\begin{table}")[1:]
+    assert len(parts) == 3 and tex.count("(continued)") == 2 and tex.count("Standard errors") == 4
+    first_rows = [re.search(r"\\midrule\n(.*)\n", part).group(1) for part in parts]
+    assert [row.startswith(("\\multicolumn", "x")) for row in first_rows] == [True] * 3
+    assert all(tex.count(f"0.{p}{k}1 ") == 1 for p in range(8) for k in range(7))
+    boxes = _boxes(tmp_path, table)
+    assert len(boxes) == 3
+    widths = [b[0] for b in boxes]
+    assert max(widths) - min(widths) < 0.01 and widths[0] > boxes[0][2]  # one width, wider than the line: scaled
+    assert all(b[1] * b[2] / b[0] < 0.8 * b[3] for b in boxes)  # each part, scaled, within the text height
+    numbers = re.findall(r"\\numberline \{(\d+)\}", (tmp_path / "t.lot").read_text())
+    assert numbers == ["1", "1", "1"]  # one table number for the three parts
+
+
+def test_a_wide_table_sets_its_words_on_two_lines_before_shrinking(tmp_path):
+    # The demo's quantile table (five columns of "Industrial synergy (CCD)", "clustered (entity)") was 795pt wide,
+    # printed at 59% (11pt type at 6.5pt).  Wider than the line, its multi-word cells take two lines first.
+    rows = {"Dependent variable": ["Industrial synergy (CCD)"] * 5, "Virtual agglomeration": ["0.007***"] * 5,
+            "": ["(0.001)"] * 5, "GDP per capita": ["1.7e-06**"] * 5, "SE type": ["clustered (entity)"] * 5}
+    wide = vagg.report.Table(body=pd.DataFrame(list(rows.values()), index=list(rows), columns=[f"({k})" for k in
+                                                                                              range(1, 6)]))
+    narrow = vagg.report.Table(body=wide.body.iloc[:, :2])
+    assert "Industrial \\\\ synergy (CCD)" in wide.to_latex() and "\\begin{tabular}[c]" not in narrow.to_latex()
+    assert "Industrial synergy (CCD)" in narrow.to_latex()
+    (width, _, line, _), (narrow_width, _, _, _) = _boxes(tmp_path, wide, narrow)
+    assert line / width > 0.85  # scaled to 0.875 (0.598 with each text on one line)
+    assert narrow_width < line
+
+
 def test_word_excel_csv_hold_the_same_numbers(tmp_path, wage_results):
     # The machine-readable CSV is the reference: Excel holds the same numbers as numbers (the number format
     # prints stars and parentheses), Word shows them rounded to the printed decimals.

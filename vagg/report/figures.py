@@ -200,7 +200,7 @@ def label_cities(ax, gdf, names: pd.Series | None, fontsize: float = 5.0) -> Non
                      bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.6})
              for entity, px, py in zip(points.index, x, y)]
     # move overlapping names apart (a thin leader line points to a moved name's city)
-    adjust_text(texts, target_x=x, target_y=y, ax=ax, expand=(1.02, 1.1), ensure_inside_axes=True, iter_lim=250,
+    adjust_text(texts, target_x=x, target_y=y, ax=ax, expand=(1.1, 1.3), ensure_inside_axes=True, iter_lim=250,
                 arrowprops={"arrowstyle": "-", "color": "#566573", "linewidth": 0.3}, min_arrow_len=3)
 
 
@@ -238,19 +238,28 @@ def index_map(gdf, values: pd.DataFrame, years: Sequence[int] | None = None, k: 
         raise SpecificationError(f"unknown mapclassify scheme {scheme!r}") from exc
     bins = np.asarray(classifier.bins)
     cmap = plt.get_cmap("YlGnBu", len(bins))
+    # two maps a row: 6.8 in, a journal page's width, so the figure prints at its size and the names stay legible
+    ncols = min(len(years), 2)
+    nrows = -(-len(years) // ncols)
     with style():
-        fig, axes = plt.subplots(1, len(years), figsize=(3.4 * len(years), 3.9), squeeze=False)
-        for ax, year in zip(axes[0], years):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.9 * nrows + 0.8), squeeze=False)
+        for ax, year in zip(axes.ravel(), years):
             classes = np.searchsorted(bins, values.loc[gdf.index, year].to_numpy(dtype=float), side="left")
             gdf.assign(_class=np.minimum(classes, len(bins) - 1)).plot(
                 column="_class", cmap=cmap, vmin=0, vmax=len(bins) - 1, linewidth=0.3, edgecolor="white", ax=ax)
-            label_cities(ax, gdf, names, fontsize=4.5 if len(years) > 1 else 6.0)
+            label_cities(ax, gdf, names, fontsize=5.0 if len(years) > 1 else 6.0)
             ax.set_title(str(year))
             ax.set_axis_off()
         lows = np.concatenate([[pooled.min()], bins[:-1]])
         handles = [Patch(facecolor=cmap(i), label=f"{lo:.1f}–{hi:.1f}")
                    for i, (lo, hi) in enumerate(zip(lows, bins))]
-        fig.legend(handles=handles, loc="outside lower center", ncol=len(bins), title=legend_label)
+        spare = axes.ravel()[len(years):]
+        for ax in spare:
+            ax.set_axis_off()
+        if len(spare):  # the legend in the empty panel
+            spare[0].legend(handles=handles, loc="center", title=wrap(legend_label, 30))
+        else:
+            fig.legend(handles=handles, loc="outside lower center", ncol=min(len(bins), 3 * ncols), title=legend_label)
         if title:
             fig.suptitle(wrap(title, 90))
     return fig

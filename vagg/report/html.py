@@ -1,7 +1,13 @@
 """One self-contained HTML report: figures embedded as data URIs, readable from 900 px wide.
 
 Wide tables scroll inside their own box (``.table-wrap``), never the page;
-:func:`vagg.report.pdf.report_pdf` prints the report to PDF.
+:func:`vagg.report.pdf.report_pdf` prints the report to PDF.  Printed, a table
+shorter than a page is kept whole, a longer one breaks between rows but never
+between an estimate and its standard error (a row without a label) nor after
+a panel heading, its last row never alone and its notes once; a section's
+heading and reading print on the page of its first table or figure; a figure
+prints at the width it was drawn (its fonts at their set size), shrunk only to
+the page width.
 """
 
 from __future__ import annotations
@@ -40,10 +46,14 @@ figcaption { font-size: .85rem; color: #566573; }
 nav ol { columns: 2 22rem; column-gap: 3rem; } nav li { break-inside: avoid; }
 @page { size: A4; margin: 1.6cm 1.4cm; }
 @media print { body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
-               .table-wrap { overflow: visible; }
+               .table-wrap { overflow: visible; break-inside: avoid; }
                table.vagg-table { font-size: 7pt; }
                table.vagg-table th, table.vagg-table td { white-space: normal; padding: .05rem .25rem; }
-               figure { break-inside: avoid; } h2 { break-after: avoid; } nav { display: none; } }
+               table.vagg-table tr { break-inside: avoid; }
+               table.vagg-table tr.continued, table.vagg-table tbody tr:last-child { break-before: avoid; }
+               table.vagg-table tfoot { display: table-row-group; }
+               figure { break-inside: avoid; } figure img { width: var(--print-width, 100%); }
+               h2, .section-head { break-after: avoid; } .section-head { break-inside: avoid; } nav { display: none; } }
 """
 
 
@@ -71,9 +81,13 @@ class Report:
         self.sections.append(section)
         return section
 
-    def render(self, images: dict[str, str] | None = None) -> str:
-        """The HTML; ``images`` maps a figure path to the ``src`` to use (a data URI), default the path."""
-        images = images or {}
+    def render(self, images: dict[str, str] | None = None, widths: dict[str, float] | None = None) -> str:
+        """The HTML; ``images`` maps a figure path to the ``src`` to use (a data URI), default the path.
+
+        ``widths`` maps a figure path to its width in inches as drawn (pixels / dpi): printed, the figure
+        keeps that size (its fonts at the size they were set in), shrunk only when wider than the page.
+        """
+        images, widths = images or {}, widths or {}
         parts = ["<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>",
                  f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>",
                  f"<h1>{html.escape(self.title)}</h1>"]
@@ -86,14 +100,17 @@ class Report:
         parts.append("<nav><ol>" + "".join(
             f"<li><a href='#s{k}'>{html.escape(s.title)}</a></li>" for k, s in enumerate(self.sections)) + "</ol></nav>")
         for k, section in enumerate(self.sections):
-            parts.append(f"<h2 id='s{k}'>{html.escape(section.title)}</h2>")
+            # the heading and its reading stay, printed, on the page of the section's first table or figure
+            parts.append(f"<div class='section-head'><h2 id='s{k}'>{html.escape(section.title)}</h2>")
             if section.reading:
                 parts.append(f"<p class='reading'>{html.escape(section.reading)}</p>")
             if section.text:
                 parts.append(f"<p>{html.escape(section.text)}</p>")
+            parts.append("</div>")
             parts.extend(table.to_html() for table in section.tables)
             for path, caption in section.figures:
-                parts.append(f"<figure><img src='{html.escape(images.get(path, path))}' alt='{html.escape(caption)}'>"
+                size = f" style='--print-width: {widths[path]:.2f}in'" if path in widths else ""
+                parts.append(f"<figure><img src='{html.escape(images.get(path, path))}'{size} alt='{html.escape(caption)}'>"
                              f"<figcaption>{html.escape(caption)}</figcaption></figure>")
         parts.append("</body></html>")
         return "\n".join(parts)
@@ -108,8 +125,10 @@ class Report:
         missing = [f for s in self.sections for f, _ in s.figures if not (path.parent / f).is_file()]
         if missing:
             raise FileNotFoundError(f"the report links figures that do not exist: {missing}")
-        images = {f: data_uri(path.parent / f) for s in self.sections for f, _ in s.figures}
-        path.write_text(self.render(images), encoding="utf-8")
+        figures = [f for s in self.sections for f, _ in s.figures]
+        images = {f: data_uri(path.parent / f) for f in figures}
+        widths = {f: w for f in figures if (w := drawn_width(path.parent / f)) is not None}
+        path.write_text(self.render(images, widths), encoding="utf-8")
         return path
 
 
@@ -118,3 +137,15 @@ def data_uri(path: str | Path) -> str:
     path = Path(path)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def drawn_width(path: str | Path) -> float | None:
+    """The width in inches a raster figure was drawn at (pixels / dpi as saved), or None when it records no dpi."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            dpi = image.info.get("dpi")
+            return image.width / float(dpi[0]) if dpi and float(dpi[0]) > 0 else None
+    except UnidentifiedImageError:
+        return None

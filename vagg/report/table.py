@@ -31,6 +31,18 @@ SIMULATED_NOTE = ("SIMULATED DATA: computed on a simulated panel (vagg.simulate)
                   "no number here describes real cities.")
 #: the LaTeX packages a written table needs
 LATEX_PACKAGES = ("booktabs", "graphicx")
+#: lines (column headers, rows, note lines) one LaTeX table float holds: 40 rows of 13.6pt (11pt) on a page of
+#: 650pt (letter with 2.5cm margins; A4 700pt) leave 100pt for the caption and the rules
+LATEX_PAGE_LINES = 40
+#: characters of a footnotesize note line across the text width
+_LATEX_NOTE_CHARS = 100
+#: the text width (pt) of an 11pt article on A4 with 2.5cm margins
+LATEX_LINE_PT = 455.0
+#: a table estimated wider (pt) sets its cells of several words (longer than :data:`_LATEX_WRAP_CHARS`) on two
+#: lines before \resizebox shrinks what remains: on the 455pt text width of an 11pt A4 article with 2.5cm margins
+#: it would print below 87% of its size; a narrower one keeps one line a row, shrunk a little
+LATEX_WRAP_PT = 520.0
+_LATEX_WRAP_CHARS = 16
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -157,16 +169,91 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def to_latex(self) -> str:
-        """A booktabs ``table``, shrunk to the text width when wider; notes in a paragraph below.
+        """Booktabs ``table`` floats, each shrunk to the text width when wider; notes in a paragraph below.
 
         Needs ``\\usepackage{booktabs,graphicx}``.  The tabular sits in
         ``\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{...}``:
-        a table that fits keeps its size, a wider one is scaled to the line width.
+        a table that fits keeps its size, a wider one is scaled to the line width,
+        after its cells of several words have been set on two lines when its
+        estimated width exceeds :data:`LATEX_WRAP_PT` (less shrinking: the demo's
+        quantile table went from 59% to 87%).
+
+        A table taller than a page (:data:`LATEX_PAGE_LINES` lines counting its
+        header, rows and notes) continues in further floats of even length, cut
+        before a panel heading or a rule where it can and never between an
+        estimate and its standard error (a row without a label); each part
+        repeats the column headers and keeps the whole table's column widths,
+        the later ones captioned "(continued)" under the same table number, the
+        notes after the last.
+        """
+        wrap = self._latex_width() > LATEX_WRAP_PT
+        parts = self._latex_parts(wrap)
+        widest = self._latex_widest(wrap) if len(parts) > 1 else None
+        return "\n".join(self._latex_float(rows, first=k == 0, last=k == len(parts) - 1, widest=widest, wrap=wrap)
+                          for k, rows in enumerate(parts))
+
+    def _latex_columns(self) -> list[list[str]]:
+        """The texts of each LaTeX column, header included: the row labels (panel headings aside), then the body's."""
+        labels = [str(label) for position, label in enumerate(self.body.index) if position not in self.headings]
+        return [labels, *([str(self.body.columns[j]), *map(str, self.body.iloc[:, j])] for j in range(self.body.shape[1]))]
+
+    def _latex_width(self, wrap: bool = False) -> float:
+        """The tabular's width at 11pt, estimated: 5.2pt a character and 12pt between columns (within 7% of
+        pdflatex's on the demo's tables); ``wrap``: with the body's and headers' texts on :func:`_latex_lines`."""
+        return sum(5.2 * max((_printed_chars(t, wrap and j > 0) for t in texts), default=0) + 12.0
+                   for j, texts in enumerate(self._latex_columns()))
+
+    def _latex_widest(self, wrap: bool, keep: int = 3) -> list[list[str]]:
+        """The ``keep`` longest texts of each column (row labels first) as LaTeX: every part of a table cut in
+        several floats reserves their width, so the parts share column widths and, resized, one font size."""
+        return [[_latex_cell(t, wrap and j > 0)
+                 for t in sorted(set(texts), key=lambda t: _printed_chars(t, wrap and j > 0), reverse=True)[:keep]]
+                for j, texts in enumerate(self._latex_columns())]
+
+    def _latex_parts(self, wrap: bool) -> list[range]:
+        """The body rows of each LaTeX float: whole panels while they fit on a page, the parts of even length.
+
+        A row takes as many lines as its tallest cell (two for a wrapped text, ``wrap``), scaled as
+        \\resizebox will scale the tabular (:meth:`_latex_width`); a note line counts 0.8 (footnotesize).
+        """
+        n = len(self.body)
+        labels = [str(label).strip() for label in self.body.index]
+        # a cut before row i may not part a standard error from its estimate nor a heading from its first row
+        cuttable = [i > 0 and bool(labels[i]) and (i - 1) not in self.headings for i in range(n)]
+        preferred = set(self.headings) | set(self.sections)
+        scale = min(1.0, LATEX_LINE_PT / max(self._latex_width(wrap), 1.0))
+        lines = [1 + (wrap and any(len(_latex_lines(c)) > 1 for c in cells)) for _, _, cells, _, _ in self._rows()]
+        above = scale * np.concatenate([[0], np.cumsum(lines)])  # lines of the rows before row i
+        head = scale * ((2 if self.groups else 1) + (wrap and any(len(_latex_lines(str(c))) > 1 for c in self.body.columns)))
+        notes = 0.8 * sum(1 + len(note) // _LATEX_NOTE_CHARS for note in self.all_notes)
+        room = LATEX_PAGE_LINES - head  # lines for body rows in one float
+        parts, start = [], 0
+        while above[n] - above[start] + notes > room:
+            rest = above[n] - above[start] + notes
+            target = rest / math.ceil(rest / room)  # the parts left, of even length
+            cuts = [i for i in range(start + 1, n) if cuttable[i] and above[i] - above[start] <= room]
+            if not cuts:
+                break
+            good = [i for i in cuts if i in preferred and above[i] - above[start] >= target / 2] or cuts
+            end = min(good, key=lambda i: abs(above[i] - above[start] - target))
+            parts.append(range(start, end))
+            start = end
+        return [*parts, range(start, n)]
+
+    def _latex_float(self, rows: range, first: bool, last: bool, widest: list[list[str]] | None = None,
+                     wrap: bool = False) -> str:
+        """One ``table`` float holding the body rows ``rows``: caption, column headers, the rows, the notes if last.
+
+        ``widest`` (texts by column) are overlaid, invisible, on the column headers (``\\ooalign``): each column
+        is as wide as in the whole table.  ``wrap``: the headers' and cells' texts of several words go on two
+        lines (:func:`_latex_cell`).
         """
         ncol = self.body.shape[1]
-        out = [f"% needs \\usepackage{{{','.join(LATEX_PACKAGES)}}}", "\\begin{table}[htbp]", "\\centering"]
+        out = [f"% needs \\usepackage{{{','.join(LATEX_PACKAGES)}}}"] if first else []
+        out += ["\\begin{table}[htbp]", "\\centering"]
         if self.title:
-            out.append(f"\\caption{{{latex_escape(self.title)}}}")
+            out.append(f"\\caption{{{latex_escape(self.title)}}}" if first else
+                       f"\\addtocounter{{table}}{{-1}}\\caption{{{latex_escape(self.title)} (continued)}}")
         out.append("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%")
         out.append("\\begin{tabular}{l" + "c" * ncol + "}")
         out.append("\\toprule")
@@ -178,18 +265,27 @@ class Table:
                 start += span
             out.append(" & ".join(cells) + " \\\\")
             out.append(" ".join(rules))
-        out.append(" & ".join(["", *(latex_escape(c) for c in self.body.columns)]) + " \\\\")
+        headers = ["", *(_latex_cell(str(c), wrap) for c in self.body.columns)]
+        if widest is not None:
+            # ooalign overlays its lines on one baseline, its box as high as the first line and as deep as the
+            # last: the header first and last (invisible), set in normal line spacing
+            headers = ["\\ooalign{" + (f"\\hfil{{\\normalbaselines {h}}}\\hfil\\cr " if h else "")
+                       + "".join(f"\\hphantom{{{t}}}\\cr " for t in texts)
+                       + (f"\\phantom{{\\normalbaselines {h}}}\\cr" if h else "") + "}" for h, texts in zip(headers, widest)]
+        out.append(" & ".join(headers) + " \\\\")
         out.append("\\midrule")
-        for _, label, cells, heading, rule in self._rows():
-            if rule:
+        for position, label, cells, heading, rule in self._rows():
+            if position not in rows:
+                continue
+            if rule and position != rows.start:
                 out.append("\\midrule")
             if heading:
                 out.append(f"\\multicolumn{{{ncol + 1}}}{{l}}{{\\textit{{{latex_escape(label)}}}}} \\\\")
             else:
-                out.append(" & ".join([latex_escape(label), *(latex_escape(c) for c in cells)]) + " \\\\")
+                out.append(" & ".join([latex_escape(label), *(_latex_cell(c, wrap) for c in cells)]) + " \\\\")
         out.append("\\bottomrule")
         out.append("\\end{tabular}}")
-        if self.all_notes:
+        if last and self.all_notes:
             out.append("\\par\\smallskip\\begin{minipage}{\\linewidth}\\footnotesize")
             out.append("\\par ".join(("\\textbf{" + latex_escape(n) + "}" if n == SIMULATED_NOTE else latex_escape(n))
                                      for n in self.all_notes))
@@ -209,8 +305,14 @@ class Table:
         out.append("<tr><th></th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in self.body.columns) + "</tr>")
         out.append("</thead><tbody>")
         span = self.body.shape[1] + 1
+        after_heading = False
         for _, label, cells, heading, rule in self._rows():
-            css = ' class="section"' if rule else ""
+            # a row without a label (a standard error under its estimate) or under a panel heading stays, printed,
+            # on the page of the row above
+            keep = not label.strip() or after_heading
+            classes = " ".join(name for name, on in (("section", rule), ("continued", keep)) if on)
+            css = f' class="{classes}"' if classes else ""
+            after_heading = heading
             if heading:
                 out.append(f'<tr{css}><th colspan="{span}" class="panel">{html.escape(label)}</th></tr>')
             else:
@@ -457,3 +559,26 @@ def _is_prose(cell: str) -> bool:
     """A text cell of several words ("Industrial synergy (CCD)", "clustered (entity)"), which the HTML
     table may wrap; numbers, intervals and single words stay on one line."""
     return " " in cell.strip() and bool(_WORD.search(cell))
+
+
+def _latex_lines(text: str) -> list[str]:
+    """A text of several words longer than :data:`_LATEX_WRAP_CHARS` as two lines, broken where the longer line
+    is shortest ("Industrial / synergy (CCD)"); other texts as one line."""
+    words = text.split()
+    if len(text) <= _LATEX_WRAP_CHARS or len(words) < 2 or not _is_prose(text):
+        return [text]
+    cut = min(range(1, len(words)), key=lambda k: max(len(" ".join(words[:k])), len(" ".join(words[k:]))))
+    return [" ".join(words[:cut]), " ".join(words[cut:])]
+
+
+def _printed_chars(text: str, wrap: bool) -> int:
+    """The characters of a cell's longest printed line (:func:`_latex_lines` when ``wrap``)."""
+    return max(map(len, _latex_lines(text))) if wrap else len(text)
+
+
+def _latex_cell(text: str, wrap: bool = False) -> str:
+    """A cell as LaTeX; with ``wrap`` its :func:`_latex_lines` stacked in a nested ``tabular``."""
+    lines = _latex_lines(text) if wrap else [text]
+    if len(lines) == 1:
+        return latex_escape(text)
+    return "\\begin{tabular}[c]{@{}c@{}}" + " \\\\ ".join(map(latex_escape, lines)) + "\\end{tabular}"
