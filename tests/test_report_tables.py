@@ -381,3 +381,18 @@ def test_a_long_statistic_shared_by_every_model_is_a_note_not_a_row():
     differ = vagg.report.regression_table([model(long), model("sparse LU; information-matrix traces exact")])
     assert differ.body.loc["log-determinant"].tolist() == [long, "sparse LU; information-matrix traces exact"]
     assert not any(n.startswith("log-determinant") for n in differ.notes)
+
+
+def test_an_interaction_is_labelled_by_its_parts():
+    import pandas as pd
+
+    class Fit:
+        params = pd.Series({"va:college": 0.5, "va": 0.1})
+        std_errors = pd.Series({"va:college": 0.1, "va": 0.05})
+        pvalues = pd.Series({"va:college": 1e-6, "va": 0.04})
+        table_info = {"dependent": "y", "nobs": 210}
+
+    table = vagg.report.regression_table([Fit()], labels={"va": "Virtual agglomeration", "college": "Students"})
+    assert "Virtual agglomeration × Students" in table.body.index
+    own = vagg.report.regression_table([Fit()], labels={"va:college": "VA x students"})
+    assert "VA x students" in own.body.index

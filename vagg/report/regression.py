@@ -324,6 +324,8 @@ def regression_table(
     def label_of(name: str) -> str:
         base = base_of(name) if name not in labels else name
         shown = labels.get(name, labels.get(base, base))
+        if shown == base and ":" in base:  # an interaction a:b, labelled by its parts
+            shown = " × ".join(labels.get(part, part) for part in base.split(":"))
         k = powers.get(base_of(name), 0)
         return f"{shown} ÷ {power_label(k)}" if k else shown
 
