@@ -200,8 +200,8 @@ def impact_table(
     Returns
     -------
     DataFrame indexed by regressor with direct, indirect, total, their
-    ``_se``, ``_z`` and ``_p`` (two-sided normal), and the draws' 2.5/97.5
-    percentiles as ``_lo``/``_hi``.  ``attrs["rejected_share"]`` is the
+    ``_se``, ``_z`` and ``_p`` (two-sided normal), the draws' 2.5/97.5
+    percentiles as ``_lo``/``_hi`` and the simulation p-value ``_p_sim``.  ``attrs["rejected_share"]`` is the
     share of draws rejected (an estimate of the normal mass of rho outside
     the interval; NaN with ``draws=0``), ``attrs["admissible"]`` the rule;
     a positive share also raises a ``UserWarning`` naming both.

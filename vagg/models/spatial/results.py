@@ -181,7 +181,8 @@ class SpatialPanelResults:
         Returns
         -------
         DataFrame indexed by regressor: direct, indirect, total and their
-        ``_se``, ``_z``, ``_p``, ``_lo``, ``_hi`` (simulated 95% interval);
+        ``_se``, ``_z``, ``_p``, ``_lo``, ``_hi`` (simulated 95% interval) and
+        ``_p_sim`` (the simulation p-value, 2 min(share of draws <= 0, >= 0));
         ``attrs["rejected_share"]`` is the share of draws rejected.
         See :mod:`vagg.models.spatial.impacts` for the formulas.
         """
