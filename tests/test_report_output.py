@@ -83,6 +83,12 @@ def test_demo_tables_hold_numbers_and_read_as_a_paper(demo):
     assert not re.search(r"\| -?0\.0+\**( |\|)", md), "a non-zero estimate printed as 0.000"
     sigma = next(line for line in md.splitlines() if line.startswith("| σ² |"))
     assert "*" not in sigma
+    weights_md = (out / "tables" / "index_weights.md").read_text()  # printed with the indicator system's words
+    assert "| Broadband subscribers per 100 people | Digital infrastructure | 1 |" in weights_md
+    assert "| Days to register a business | Policy environment | -1 |" in weights_md
+    assert "broadband_per100" not in weights_md and "weight_in_dimension" not in weights_md
+    weights_csv = pd.read_csv(out / "tables" / "index_weights.csv", comment="#")
+    assert weights_csv.columns.tolist()[-1] == "weight_in_dimension" and "broadband_per100" in weights_csv.iloc[:, 0].tolist()
     robustness = (out / "tables" / "robustness.md").read_text()
     assert "0.0000" not in robustness and "<0.001" in robustness and "placebo" not in robustness.lower()
     placebo = pd.read_csv(out / "tables" / "placebo.csv", comment="#").set_index("statistic")["value"].astype(float)

@@ -134,15 +134,16 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
                                     "Table 1 layout: virtual-agglomeration index (0-100), "
                                     + ", ".join(map(str, shown))))
     if "audit" in res:
-        audit = res["audit"].set_index("city").rename(
-            columns=lambda c: {"adcode": "Code", "rank_gap": "Gap"}.get(c, c.replace("_", " ").capitalize()))
-        index_tables.append(w.table(audit, "table1_rank_audit", 1,
+        audit = res["audit"].set_index("city")
+        headers = {c: {"adcode": "Code", "rank_gap": "Gap"}.get(c, c.replace("_", " ").capitalize())
+                   for c in audit.columns}
+        index_tables.append(w.table(audit, "table1_rank_audit", 1, rows=headers, title=
                                     f"Published ranks audited ({res['audit_source']}): rows whose reported rank "
                                     "disagrees with the published values"))
         index_reading = (f"{len(res['audit'])} of {res['audit_rows']} ranks published in {res['audit_source']} "
                          "disagree with its own values; the recomputed ranks follow the values.")
     if built["index"] is not None:
-        index_tables.append(w.table(built["index"].weights, "index_weights", 4, "Indicator weights"))
+        index_tables.append(_weights_table(built["index"], w))
     if geography:
         scores = panel[x].unstack(level=1)
         map_path = w.figure(F.index_map(gdf, scores, years=shown, legend_label=f"{L.get(x, x)} (classes)",
@@ -219,6 +220,22 @@ def _evolution(res: dict[str, Any], w: _Writer, report: Report, years: list[int]
     tables.append(w.table(evo["sigma"], "sigma_convergence", 4, "Sigma convergence"))
     tables.append(w.table(evo["beta"].table, "beta_convergence", 4, "Absolute beta convergence"))
     report.add(Section("Spatiotemporal evolution", tables=tables, figures=figures, reading=reading))
+
+
+def _weights_table(index: Any, w: _Writer) -> Any:
+    """The indicator weights, printed with each indicator's description and unit and the dimensions' labels."""
+    system = index.system
+    named = {i.column: _capitalised(f"{i.description} ({i.unit})" if i.description and i.unit
+                                    else i.description or i.unit or i.column) for i in system.indicators}
+    headers = {"dimension": "Dimension", "direction": "Direction", "weight": "Weight",
+               "weight_in_dimension": "Weight in dimension"}
+    frame = index.weights.assign(dimension=index.weights["dimension"].map(lambda d: system.labels.get(d, d)))
+    return w.table(frame, "index_weights", 4, "Indicator weights (direction +1 benefit, -1 cost)",
+                   rows={**named, **headers})
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _mediation(res: dict[str, Any], w: _Writer, report: Report) -> None:
