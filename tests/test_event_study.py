@@ -212,8 +212,110 @@ def test_callaway_santanna_bootstrap_is_seeded(panel) -> None:
     np.testing.assert_allclose(one.estimates["estimate"], analytic.estimates["estimate"])
     np.testing.assert_allclose(one.estimates["se"].dropna(), analytic.estimates["se"].dropna(), rtol=0.25)
     assert one.cov_type.startswith("multiplier bootstrap (199")
-    with pytest.raises(vagg.SpecificationError, match="analytic"):
-        robust_event_study(panel, "y", method="imputation", n_boot=99)
+
+
+@pytest.mark.parametrize("n_boot", [-1, 1, 9.0, True, "99"])
+def test_robust_event_study_refuses_an_invalid_n_boot(panel, n_boot) -> None:
+    with pytest.raises(vagg.SpecificationError, match="n_boot must be 0"):
+        robust_event_study(panel, "y", method="imputation", n_boot=n_boot)
+
+
+#: 1999 draws: the relative Monte Carlo s.e. of a bootstrap SE is 1 / sqrt(2 B) = 0.0158; allow 4 of them
+B_LARGE = 1999
+MC_TOLERANCE = 4 / np.sqrt(2 * B_LARGE)
+
+
+def _imputation_fits(panel: pd.DataFrame, controls: tuple[str, ...] = ()) -> dict[str, object]:
+    common = {"method": "imputation", "leads": 3, "lags": 6, "controls": controls}
+    return {"analytic": robust_event_study(panel, "y", **common),
+            "boot": robust_event_study(panel, "y", n_boot=B_LARGE, seed=11, **common)}
+
+
+@pytest.mark.parametrize("controls", [(), ("x",)])
+def test_imputation_bootstrap_se_agree_with_bjs_analytic(panel, controls) -> None:
+    """60 city clusters: the bootstrap SEs of the event times 0..6 and of the ATT estimate BJS's analytic
+    conservative SEs (the same sum of squared city influences), within 4 Monte Carlo s.e."""
+    fits = _imputation_fits(panel, controls)
+    analytic, boot = fits["analytic"], fits["boot"]
+    pd.testing.assert_series_equal(boot.estimates["estimate"], analytic.estimates["estimate"])
+    post = boot.estimates.index >= 0
+    np.testing.assert_allclose(boot.estimates.loc[post, "se"], analytic.estimates.loc[post, "se"], rtol=MC_TOLERANCE)
+    assert not np.allclose(boot.estimates.loc[post, "se"], analytic.estimates.loc[post, "se"], rtol=1e-6)
+    assert boot.att["estimate"] == analytic.att["estimate"]
+    assert boot.att["se"] == pytest.approx(analytic.att["se"], rel=MC_TOLERANCE)
+    # percentile intervals: near the normal ones, and around the estimate
+    np.testing.assert_allclose(boot.estimates.loc[post, ["ci_low", "ci_high"]],
+                               analytic.estimates.loc[post, ["ci_low", "ci_high"]],
+                               atol=float(3 * MC_TOLERANCE * analytic.estimates.loc[post, "se"].max()))
+    # the leads keep the lead regression's SEs, the pre-trend test is the same, -1 is the reference
+    pd.testing.assert_frame_equal(boot.estimates.loc[boot.estimates.index < 0],
+                                  analytic.estimates.loc[analytic.estimates.index < 0])
+    pd.testing.assert_series_equal(boot.pretrend, analytic.pretrend)
+    assert np.isnan(boot.estimates.loc[-1, "se"]) and boot.estimates.loc[-1, "estimate"] == 0.0
+    assert boot.cov_type == f"multiplier bootstrap ({B_LARGE} draws, clustered by city)"
+    assert "lead regression" in boot.notes[0]
+
+
+def test_imputation_bootstrap_is_seeded(panel) -> None:
+    one = robust_event_study(panel, "y", method="imputation", n_boot=99, seed=3)
+    two = robust_event_study(panel, "y", method="imputation", n_boot=99, seed=3)
+    other = robust_event_study(panel, "y", method="imputation", n_boot=99, seed=4)
+    pd.testing.assert_frame_equal(one.estimates, two.estimates)
+    pd.testing.assert_series_equal(one.att, two.att)
+    post = one.estimates.index >= 0
+    assert (one.estimates.loc[post, "se"] != other.estimates.loc[post, "se"]).all()
+    assert one.att["se"] != other.att["se"]
+
+
+def _bjs_city_influence(df: pd.DataFrame, weights: np.ndarray) -> tuple[float, np.ndarray]:
+    """BJS (2024) Theorem 3 by hand with dense dummies: the estimate sum w tau_hat over the treated rows and
+    each city's psi_i = sum_t v_it eps_it (v = w on treated rows, -A0 (A0'A0)^+ A1' w on untreated rows;
+    eps = untreated residual, or tau_hat minus its cohort-by-event-time mean on treated rows)."""
+    city = pd.factorize(df.index.get_level_values(0), sort=True)[0]
+    year = pd.factorize(df.index.get_level_values(1), sort=True)[0]
+    a = np.hstack([np.eye(city.max() + 1)[city], np.eye(year.max() + 1)[year]])
+    treated = df["treated"].to_numpy() == 1
+    a0, a1, y = a[~treated], a[treated], df["y"].to_numpy()
+    coef = np.linalg.lstsq(a0, y[~treated], rcond=None)[0]
+    tau = y[treated] - a1 @ coef
+    groups = pd.Series(tau).groupby([df["cohort"].to_numpy()[treated], df["event_time"].to_numpy()[treated]])
+    eps = np.empty(len(df))
+    eps[treated] = tau - groups.transform("mean").to_numpy()
+    eps[~treated] = y[~treated] - a0 @ coef
+    v = np.empty(len(df))
+    v[treated] = weights
+    v[~treated] = -a0 @ np.linalg.pinv(a0.T @ a0) @ (a1.T @ weights)
+    return float(weights @ tau), np.bincount(city, weights=v * eps)
+
+
+def test_imputation_bootstrap_equals_multiplier_bootstrap_by_hand(panel) -> None:
+    """The city influences by hand reproduce BJS's analytic SE; with diff-diff's Rademacher weight matrix for
+    the seed, they reproduce its bootstrap draws of the ATT, and the SE and interval of event time 2."""
+    from diff_diff.bootstrap_utils import generate_bootstrap_weights_batch
+
+    fits = _imputation_fits(panel)
+    analytic, boot = fits["analytic"], fits["boot"]
+    treated = panel[panel["treated"] == 1]
+    draws_w = generate_bootstrap_weights_batch(B_LARGE, panel.index.get_level_values(0).nunique(), "rademacher",
+                                               np.random.default_rng(11))
+    assert set(np.unique(draws_w)) == {-1.0, 1.0}
+    # overall ATT: equal weights on every treated city-year
+    att, psi = _bjs_city_influence(panel, np.full(len(treated), 1 / len(treated)))
+    assert att == pytest.approx(boot.att["estimate"], abs=1e-10)
+    assert np.sqrt(psi @ psi) == pytest.approx(analytic.att["se"], rel=1e-8)
+    stored = boot.fit_result.bootstrap_results.bootstrap_distribution
+    np.testing.assert_allclose(stored, att + draws_w @ psi, rtol=1e-10)
+    assert boot.att["se"] == pytest.approx(np.std(stored, ddof=1), rel=1e-12)
+    assert abs(stored.mean() - att) < 4 * boot.att["se"] / np.sqrt(B_LARGE)
+    # event time 2
+    h2 = (treated["event_time"].to_numpy() == 2).astype(float)
+    est, psi = _bjs_city_influence(panel, h2 / h2.sum())
+    assert est == pytest.approx(boot.estimates.loc[2, "estimate"], abs=1e-10)
+    assert np.sqrt(psi @ psi) == pytest.approx(analytic.estimates.loc[2, "se"], rel=1e-8)
+    draws = est + draws_w @ psi
+    assert boot.estimates.loc[2, "se"] == pytest.approx(np.std(draws, ddof=1), rel=1e-10)
+    np.testing.assert_allclose(boot.estimates.loc[2, ["ci_low", "ci_high"]], np.percentile(draws, [2.5, 97.5]),
+                               rtol=1e-10)
 
 
 def _truth_by_event_time(df: pd.DataFrame) -> pd.Series:
