@@ -58,6 +58,7 @@ def test_absent_sections_are_none_and_present_ones_get_defaults():
     ("quantile", "quantiles", [0.5, 1.2], "quantile.quantiles must list values in (0, 1)"),
     ("dynamic", "kind", "space", "dynamic.kind = 'space' is not one of time, spacetime"),
     ("did", "methods", ["synthetic"], "did.methods: unknown method 'synthetic'"),
+    ("did", "n_boot", -5, "did.n_boot must be >= 0"),
     ("did", "adoption", "pilots.csv", "adoption table not found"),
     ("moderation", "moderated_path", "c", "moderation.moderated_path = 'c' is not one of a, b, both"),
 ])
@@ -110,6 +111,18 @@ def test_did_stage_robust_estimators_recover_the_att_where_twfe_does_not(optiona
     assert abs(twfe["estimate"] - truth) > 2.5 * twfe["se"]  # biased by the already-treated comparisons
     assert abs(out["did"]["bacon"].twfe_estimate - twfe["estimate"]) < 1e-8  # Bacon reproduces it
     assert out["did"]["waves"].to_dict() == {0: 5, 2014: 6, 2015: 5, 2016: 5}
+
+
+def test_did_stage_passes_the_bootstrap_draws_to_both_robust_estimators():
+    config = copy.deepcopy(demo_config())
+    for section in ("threshold", "quantile", "dynamic", "moderation"):
+        config[section] = None
+    config["did"]["n_boot"] = 99
+    panel, plan, _ = prepare_panel(config)
+    panel, _ = build_variables(panel, config, plan)
+    out, _ = run_optional(panel, config, plan, _Stages(False), next(iter(plan["matrices"].values())))
+    for label in ("Imputation (BJS)", "Callaway-Sant'Anna"):
+        assert out["did"]["studies"][label].cov_type.startswith("multiplier bootstrap (99 draws")
 
 
 def test_moderation_stage_finds_the_planted_human_capital_moderator(optional_run):

@@ -120,6 +120,7 @@ OPTIONAL_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
         "methods": ((list,), ["imputation", "callaway-santanna"]),
         "leads": ((int,), 3),
         "lags": ((int,), 4),
+        "n_boot": ((int,), 0),
     },
     "audit": {
         "path": ((str,), None),
@@ -174,6 +175,7 @@ MINIMUM: dict[tuple[str, str], int] = {
     ("threshold", "grid"): 10,
     ("did", "leads"): 1,
     ("did", "lags"): 0,
+    ("did", "n_boot"): 0,
 }
 
 #: list keys and the type of their items

@@ -153,7 +153,8 @@ def _did(panel: pd.DataFrame, c: dict[str, Any], y: str, cov: str, seed: int) ->
     labels = {"imputation": "Imputation (BJS)", "callaway-santanna": "Callaway-Sant'Anna"}
     for method in c["methods"]:
         studies[labels[method]] = models.robust_event_study(data, outcome, cohort=cohort, method=method,
-                                                            leads=c["leads"], lags=c["lags"], seed=seed)
+                                                            leads=c["leads"], lags=c["lags"], n_boot=c["n_boot"],
+                                                            seed=seed)
     static = models.PanelFE(data[outcome], data[[DID_COLUMNS[0]]], effects="twoway", data=data).fit(cov=cov)
     waves = data.groupby(level=0)[cohort].first()
     return {"outcome": outcome, "studies": studies, "static": static,
