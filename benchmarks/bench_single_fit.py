@@ -33,7 +33,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import vagg
 from vagg.models import PanelFE, SpatialPanel

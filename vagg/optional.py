@@ -29,7 +29,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from vagg._errors import DataError, SpecificationError
@@ -93,7 +92,7 @@ def run_optional(panel: pd.DataFrame, config: dict[str, Any], plan: dict[str, An
 
     x, y = plan["x"], plan["y"]
     controls = list(config["model"]["controls"])
-    effects, cov, seed = config["model"]["effects"], config["model"]["cov"], config["run"]["seed"]
+    cov, seed = config["model"]["cov"], config["run"]["seed"]
     balanced = plan.get("balanced", True)
     out: dict[str, Any] = {}
     notes: list[str] = []

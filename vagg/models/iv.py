@@ -84,7 +84,7 @@ def kleibergen_paap(x: np.ndarray, z: np.ndarray, kind: str = "robust", clusters
     -------
     The chi-squared statistic with :math:`L-K+1` degrees of freedom.
     """
-    k, ell = x.shape[1], z.shape[1]
+    k = x.shape[1]
     zz_inv = np.linalg.inv(z.T @ z)
     pi = zz_inv @ z.T @ x
     f = linalg.cholesky(z.T @ z)  # upper, F'F = Z'Z

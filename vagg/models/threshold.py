@@ -60,7 +60,6 @@ import scipy.sparse as sp
 from vagg._errors import DataError, SpecificationError
 from vagg.data.panel import validate_panel
 from vagg.models._resampling import run_chunks
-from vagg.models._results import table_info
 from vagg.models.panel_fe import PanelFE, PanelFEResults, parse_formula
 
 THRESHOLD_EFFECTS = ("entity", "twoway")
