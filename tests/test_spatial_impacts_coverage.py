@@ -50,10 +50,10 @@ Wald interval est +- 1.96 se is clearly worse there: the simulated se is inflate
 tail of 1/(1 - rho), so it over-covers (0.98-1.00) with intervals 1.7 (direct) to 3.5 (indirect,
 total) times as long as the percentile interval; the ordering (Wald coverage >= percentile,
 median width ratio > 2 for indirect and total, > 1.3 for direct) held in all four seeds tried
-and is asserted.  ``_p_sim`` < 0.05 agrees with "the percentile interval excludes zero" in every
-case except when exactly 13 of the 500 draws lie beyond zero (p_sim = 0.052), where
-``np.percentile``'s linear interpolation may put the 2.5% point past zero (1 of 1,200 effects in
-the near design; asserted to be the only kind of disagreement).
+and is asserted.  ``_p_sim`` inverts the same interpolated percentile function as the interval, so
+``_p_sim`` < 0.05 exactly when the percentile interval excludes zero, asserted in every replication
+(a share-of-draws p-value disagreed once in 1,200 effects of the near design: 13 of 500 draws beyond
+zero give 0.052 while the interpolated 2.5% point lies past zero).
 """
 
 from __future__ import annotations
@@ -156,15 +156,10 @@ def table(design: str) -> str:
 
 
 def check_p_sim(s: dict[str, object]) -> float:
-    """p_sim < 0.05 <=> (lo, hi) excludes 0, except when exactly 13 of 500 draws lie beyond zero
-    (p_sim = 0.052): the 2.5% point interpolates between the 13th and 14th draws and may then
-    exclude zero (:func:`test_p_sim_boundary_case_thirteen_draws_below_zero`).  Returns the
-    share of (replication, effect) pairs with p_sim < 0.05."""
+    """p_sim < 0.05 <=> (lo, hi) excludes 0, in every replication and effect (p_sim inverts the same
+    interpolated percentile function).  Returns the share of (replication, effect) pairs with p_sim < 0.05."""
     significant = s["p_sim"] < 0.05
-    disagree = significant != s["excludes_zero"]
-    assert np.all(np.isclose(s["p_sim"][disagree], 2 * 13 / DRAWS)), s["p_sim"][disagree]
-    assert np.all(s["excludes_zero"][disagree])
-    print("p_sim < 0.05 in", significant.mean(), "; disagreements (all at p_sim = 0.052):", disagree.sum())
+    assert np.array_equal(significant, s["excludes_zero"])
     return float(significant.mean())
 
 
@@ -209,11 +204,29 @@ def test_near_bound_percentile_interval_undercovers_and_wald_is_wide():
     assert 0.05 < check_p_sim(s) < 0.95  # both outcomes occur: the equivalence is tested
 
 
-def test_p_sim_boundary_case_thirteen_draws_below_zero():
-    """Exactly 13 of 500 draws <= 0: p_sim = 0.052 yet np.percentile's linear interpolation puts
-    the 2.5% point (rank 12.475 of 0..499) between draw 13 (negative) and 14 (positive, large) above 0."""
+def test_p_sim_inverts_the_percentile_interval_where_counting_draws_would_not():
+    """Exactly 13 of 500 draws <= 0: the share beyond zero gives 0.052, yet np.percentile's linear
+    interpolation puts the 2.5% point (rank 12.475 of 0..499) between draw 13 (negative) and 14
+    (positive) above 0; p_sim is the level at which that interval reaches zero, h/(D-1) with zero at
+    rank h = 12 + 0.001/1.001, brute force: np.percentile at p_sim/2 is zero."""
     draws = np.r_[np.full(13, -0.001), np.linspace(1.0, 2.0, 487)][:, None]
     table_ = impact_frame(["x"], {k: np.ones((1, 1)) for k in KINDS}, {k: draws for k in KINDS})
-    assert table_.loc["x", "direct_p_sim"] == pytest.approx(0.052)
-    assert table_.loc["x", "direct_lo"] == pytest.approx(-0.001 + 0.475 * 1.001)
-    assert table_.loc["x", "direct_lo"] > 0
+    expected = 2 * (12 + 0.001 / 1.001) / 499
+    assert table_.loc["x", "direct_p_sim"] == pytest.approx(expected, rel=1e-12)
+    assert table_.loc["x", "direct_p_sim"] < 0.05 and table_.loc["x", "direct_lo"] > 0
+    assert np.percentile(draws, 100 * expected / 2) == pytest.approx(0.0, abs=1e-12)
+    # a random grid of samples: the interval at level p_sim just reaches zero, and none or all below zero
+    rng = np.random.default_rng(4)
+    sample = rng.normal(loc=rng.uniform(-3, 3, size=40), size=(300, 40))
+    frame = impact_frame([f"x{i}" for i in range(40)], {k: np.ones((1, 40)) for k in KINDS},
+                         {k: sample for k in KINDS})
+    p = frame["direct_p_sim"].to_numpy()
+    inside = (p > 0) & (p < 1)
+    lower = np.percentile(sample, 50 * p, axis=0).diagonal()  # column i at its own level p_i / 2
+    upper = np.percentile(sample, 100 - 50 * p, axis=0).diagonal()
+    np.testing.assert_allclose(np.minimum(np.abs(lower), np.abs(upper))[inside], 0.0, atol=1e-12)
+    assert 0.2 < inside.mean() and (p < 0.05).any() and (p > 0.5).any()
+    assert ((p < 0.05) == ((frame["direct_lo"] > 0) | (frame["direct_hi"] < 0))).all()
+    one_side = impact_frame(["x"], {k: np.ones((1, 1)) for k in KINDS}, {k: np.full((50, 1), 2.0) + np.arange(50)[:, None]
+                                                                       for k in KINDS})
+    assert one_side.loc["x", "direct_p_sim"] == 0.0

@@ -220,8 +220,8 @@ def impact_table(
     parameters do in that sample (0.92-0.94), while est +- 1.96 ``_se``
     over-covers (0.98-1.00) with intervals 1.7-3.5 times as long: there the
     percentile interval and ``_p_sim`` are the summaries to report.
-    ``_p_sim`` < 0.05 exactly when the percentile interval excludes zero, but
-    for the case of 13 of 500 draws beyond zero (see :func:`impact_frame`).
+    ``_p_sim`` < 0.05 exactly when the percentile interval excludes zero (see
+    :func:`impact_frame`).
     """
     k = len(names)
     centre = np.concatenate([beta, theta, [rho]])
@@ -350,13 +350,12 @@ def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, 
                  rejected_share: float = np.nan, admissible: str = "") -> pd.DataFrame:
     """The effects table: point effects (1 x k each) and, from simulated effects (D x k), their
     standard deviation ``_se``, ``_z``, two-sided normal ``_p``, 2.5/97.5 percentiles ``_lo``/``_hi``
-    and the simulation p-value ``_p_sim`` = 2 min(share of draws <= 0, share >= 0), capped at 1 (the
-    smallest level at which the equal-tailed interval between order statistics, rounded outwards,
-    excludes zero; it does not rest on the draws having a finite variance, which they lack when rho
-    is drawn near the bound).  ``_lo``/``_hi`` interpolate linearly between order statistics, so
-    with D draws of which exactly ceil(0.025 D) lie beyond zero (13 of 500: ``_p_sim`` = 0.052) the
-    reported interval may exclude zero while ``_p_sim`` >= 0.05; otherwise ``_p_sim`` < 0.05
-    exactly when (``_lo``, ``_hi``) excludes zero (tests/test_spatial_impacts_coverage.py);
+    and the simulation p-value ``_p_sim`` = 2 min(F(0), 1 - F(0)), F the inverse of the percentile
+    function that gives ``_lo``/``_hi`` (numpy's linear interpolation between order statistics; about
+    the share of draws below zero): the level at which the equal-tailed simulated interval just
+    reaches zero, so ``_p_sim`` < 0.05 exactly when (``_lo``, ``_hi``) excludes zero.  It does not
+    rest on the draws having a finite variance, which they lack when rho is drawn near the bound;
+    it is 0 when every draw lies on one side of zero (below the simulation's resolution 1/D).
     ``attrs`` carry ``rejected_share`` and ``admissible`` (see :func:`admissible_draws`)."""
     columns = {key: point[key][0] for key in ("direct", "indirect", "total")}
     if sim is not None:
@@ -367,8 +366,27 @@ def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, 
             columns[f"{key}_se"], columns[f"{key}_z"] = se, z
             columns[f"{key}_p"] = 2.0 * st.norm.sf(np.abs(z))
             columns[f"{key}_lo"], columns[f"{key}_hi"] = np.percentile(sim[key], [2.5, 97.5], axis=0)
-            below, above = (sim[key] <= 0).mean(axis=0), (sim[key] >= 0).mean(axis=0)
-            columns[f"{key}_p_sim"] = np.minimum(1.0, 2.0 * np.minimum(below, above))
+            level = _level_of_zero(sim[key])
+            columns[f"{key}_p_sim"] = np.minimum(1.0, 2.0 * np.minimum(level, 1.0 - level))
     frame = pd.DataFrame(columns, index=pd.Index(names, name="regressor"))
     frame.attrs.update(rejected_share=float(rejected_share), admissible=admissible)
     return frame
+
+
+def _level_of_zero(draws: np.ndarray) -> np.ndarray:
+    """For each column of ``draws`` (D x k), the p in [0, 1] with ``np.percentile(column, 100 p) = 0``.
+
+    np.percentile's default rule puts the p-quantile at h = p (D - 1) between
+    the sorted draws x_floor(h) and x_ceil(h); zero lies at h = j + (0 - x_j)/(x_(j+1) - x_j)
+    with x_j the last draw <= 0 (p = 0 when no draw is <= 0, 1 when every draw is).
+    """
+    ordered = np.sort(draws, axis=0)
+    d = ordered.shape[0]
+    last = (ordered <= 0).sum(axis=0) - 1
+    j = np.clip(last, 0, d - 2)
+    cols = np.arange(ordered.shape[1])
+    low, high = ordered[j, cols], ordered[j + 1, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(high > low, (0.0 - low) / (high - low), 0.0)
+    h = np.where(last < 0, 0.0, np.where(last >= d - 1, d - 1.0, j + np.clip(step, 0.0, 1.0)))
+    return h / (d - 1)
