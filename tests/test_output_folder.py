@@ -99,6 +99,40 @@ def test_a_swallowed_ctrl_c_still_stops_the_commit(tmp_path):
     assert _previous(target) == before
 
 
+def test_nested_and_overlapping_folders_all_remember_a_swallowed_ctrl_c(tmp_path):
+    def swallowed_interrupt() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
+
+    outer_target, inner_target = tmp_path / "outer", tmp_path / "inner"
+    before = {"outer": _previous(outer_target), "inner": _previous(inner_target)}
+    outer, inner = OutputFolder(outer_target), OutputFolder(inner_target)
+    with outer:  # nested
+        with inner:
+            swallowed_interrupt()
+            with pytest.raises(KeyboardInterrupt):
+                inner.commit()
+        with pytest.raises(KeyboardInterrupt):
+            outer.commit()
+    first, second = OutputFolder(outer_target), OutputFolder(inner_target)
+    first.__enter__()  # overlapping: the first closes before the interrupt
+    second.__enter__()
+    first.__exit__(None, None, None)
+    swallowed_interrupt()
+    with pytest.raises(KeyboardInterrupt):
+        second.commit()
+    second.__exit__(None, None, None)
+    assert {"outer": checksums(outer_target), "inner": checksums(inner_target)} == before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with outer as tmp:  # the same object reused for a new run starts afresh
+        (tmp / "report.html").write_text("new")
+        outer.commit()
+    assert (outer_target / "report.html").read_text() == "new"
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_killed_writer_leaves_previous_result_and_next_run_cleans_up(tmp_path, sig):
     target = tmp_path / "out"

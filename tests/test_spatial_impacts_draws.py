@@ -213,3 +213,59 @@ def test_effects_in_the_table_take_percentile_intervals_and_simulation_p_values_
         assert rows.loc[("near", key, NAMES[0]), "p"] == draws_p
     # the simulation p-value is the level at which the percentile interval just excludes zero
     assert ((near["total_p_sim"] < 0.05) == ((near["total_lo"] > 0) | (near["total_hi"] < 0))).all()
+
+
+def test_an_effect_zero_in_every_draw_has_simulation_p_value_one(op):
+    """The spillover of a regressor without W x (an SEM, or theta = 0 without rho) is 0 in every draw:
+    its interval [0, 0] does not exclude zero, so p_sim = 1 (a share-of-draws rule gave 0 here)."""
+    cov = _cov(0.1)
+    cov[-1, :] = cov[:, -1] = 0.0  # no rho: the error-model case, direct = b, indirect = t
+    cov[2:4, :] = cov[:, 2:4] = 0.0  # theta fixed at zero
+    table = impact_table(NAMES, BETA, np.zeros(2), 0.0, cov, op, 300, 1)
+    assert (table["indirect"] == 0).all() and (table["indirect_lo"] == 0).all() and (table["indirect_hi"] == 0).all()
+    np.testing.assert_array_equal(table["indirect_p_sim"], 1.0)
+    assert (table["direct_p_sim"] < 0.05).all()  # b / se(b) of 10 and 6
+
+
+def test_ties_at_zero_count_on_both_sides():
+    from vagg.models.spatial.impacts import impact_frame
+
+    draws = np.r_[np.full(5, -1.0), np.zeros(90), np.full(5, 1.0)][:, None]
+    frame = impact_frame(["x"], {k: np.zeros((1, 1)) for k in ("direct", "indirect", "total")},
+                         {k: draws for k in ("direct", "indirect", "total")})
+    assert frame.loc["x", "direct_p_sim"] == 1.0 and frame.loc["x", "direct_lo"] <= 0 <= frame.loc["x", "direct_hi"]
+
+
+def test_bad_trace_and_impact_options_are_refused(op, guangdong_queen):
+    with pytest.raises(vagg.SpecificationError, match="unknown impacts method 'eigen'"):
+        impact_table(NAMES, BETA, THETA, 0.3, _cov(0.05), op, 10, 0, method="eigen")
+    with pytest.raises(vagg.SpecificationError, match="converges for \\|rho\\| < 1.0000 only"):
+        impact_table(NAMES, BETA, THETA, -1.2, _cov(0.01), op, 10, 0, method="traces")
+    lu = SpatialOperator(op.w, "lu")
+    lu.trace_method = "Exact"  # set after construction, as the SpatialPanel docstring suggests
+    with pytest.raises(vagg.SpecificationError, match="unknown trace method 'Exact'"):
+        lu.traces(0.3)
+    lu.trace_method, lu.trace_probes = "hutchinson", 1
+    with pytest.raises(vagg.SpecificationError, match="trace_probes must be an integer >= 2"):
+        lu.traces(0.3)
+
+
+def test_spatial_mediation_draws_redraw_rho_outside_its_interval(op):
+    """The mediation's Monte Carlo draws of (b, t, rho) are truncated like the impacts' (no clipping)."""
+    from types import SimpleNamespace
+
+    from vagg.models.spatial_mediation import _draw_stage
+
+    index = ["x", "W_x", "rho"]
+    cov = pd.DataFrame(np.diag([0.01, 0.01, 0.1 ** 2]), index=index, columns=index)
+    fit = SimpleNamespace(model="sdm", spatial_name="rho", params=pd.Series([0.5, 0.2, 0.93], index=index),
+                          cov=cov, spec=SimpleNamespace(operator=op))
+    low, high = op.bounds
+    with pytest.warns(UserWarning, match="redrawn"):
+        out = _draw_stage(fit, "x", np.random.default_rng(3), 2000)
+    rho = out[1:, 2]
+    assert np.all((rho > low) & (rho < high)) and not np.any(np.isclose(rho, high - 1e-6))
+    # the kept draws are the truncated normal: their mean is that of N(0.93, 0.1^2) truncated at 1
+    a = (high - 0.93) / 0.1
+    truncated_mean = 0.93 - 0.1 * st.norm.pdf(a) / st.norm.cdf(a)
+    assert abs(rho.mean() - truncated_mean) < 4 * rho.std() / np.sqrt(2000)

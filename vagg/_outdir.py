@@ -80,7 +80,6 @@ class OutputFolder:
         self.committed = False
         self._locked = False
         self.interrupted = False
-        self._previous_handler: object = None
 
     def _acquire(self) -> None:
         deadline = time.monotonic() + self.wait
@@ -125,19 +124,9 @@ class OutputFolder:
         except BaseException:
             self._release()
             raise
-        self._remember_interrupts()
+        self.interrupted = False
+        _Interrupts.open(self)
         return self.tmp
-
-    def _remember_interrupts(self) -> None:
-        """Record every SIGINT while open (only Python's default handler, in the main thread, is replaced)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._previous_handler = signal.signal(signal.SIGINT, self._on_interrupt)
-
-    def _on_interrupt(self, signum: int, frame: object) -> None:
-        self.interrupted = True
-        raise KeyboardInterrupt
 
     def commit(self) -> None:
         """Swap the finished temporary folder into place (the old folder is removed).
@@ -165,9 +154,40 @@ class OutputFolder:
                 shutil.rmtree(self.tmp, ignore_errors=True)
         finally:
             self._release()
-            if self._previous_handler is not None:
-                signal.signal(signal.SIGINT, self._previous_handler)
-                self._previous_handler = None
+            _Interrupts.close(self)
+
+
+class _Interrupts:
+    """One SIGINT handler while any output folder is open: it marks every open folder, then raises.
+
+    Installed (main thread only, and only over Python's default handler) when
+    the first folder opens and removed when the last closes, so nested and
+    overlapping folders all remember a Ctrl-C.
+    """
+
+    folders: list[OutputFolder] = []
+    installed = False
+
+    @classmethod
+    def open(cls, folder: OutputFolder) -> None:
+        cls.folders.append(folder)
+        if (not cls.installed and threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            signal.signal(signal.SIGINT, cls._handler)
+            cls.installed = True
+
+    @classmethod
+    def close(cls, folder: OutputFolder) -> None:
+        cls.folders = [f for f in cls.folders if f is not folder]
+        if cls.installed and not cls.folders and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            cls.installed = False
+
+    @classmethod
+    def _handler(cls, signum: int, frame: object) -> None:
+        for folder in cls.folders:
+            folder.interrupted = True
+        raise KeyboardInterrupt
 
 
 def checksums(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:

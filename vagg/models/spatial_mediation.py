@@ -46,6 +46,7 @@ from scipy import stats
 from vagg._errors import SpecificationError
 from vagg.data.panel import check_columns, check_panel_index
 from vagg.models.spatial import SpatialPanel
+from vagg.models.spatial.impacts import admissible_draws, draw_parameters
 
 _PARTS = ("direct", "spillover", "total")
 
@@ -75,7 +76,9 @@ def _summaries(f: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def _draw_stage(fit: Any, name: str, rng: np.random.Generator, draws: int) -> np.ndarray:
     """(1 + draws) x 3 values of (beta, theta, rho) of regressor ``name``: the estimate, then normal draws.
 
-    theta is zero when ``name`` has no spatial lag, rho when the model has none.
+    theta is zero when ``name`` has no spatial lag, rho when the model has none.  The draws come from
+    ``rng``'s stream, truncated to rho inside the model's admissible interval by rejection
+    (:func:`~vagg.models.spatial.impacts.admissible_draws`), as the impacts of the outcome equation.
     """
     spatial = fit.spatial_name if fit.model in ("sar", "sdm") else None
     keys = [name, f"W_{name}", spatial]
@@ -85,12 +88,14 @@ def _draw_stage(fit: Any, name: str, rng: np.random.Generator, draws: int) -> np
     out[:, idx] = fit.params[names].to_numpy(dtype=float)
     if draws:
         cov = fit.cov.loc[names, names].to_numpy()
-        vals, vecs = np.linalg.eigh((cov + cov.T) / 2.0)
-        root = vecs * np.sqrt(np.clip(vals, 0.0, None))[None, :]
-        out[1:, idx] += rng.standard_normal((draws, len(idx))) @ root.T
-        if spatial is not None:
+        if spatial is None:
+            out[1:, idx] = draw_parameters(out[0, idx], cov, draws, rng)
+        else:  # rho outside its interval is redrawn, never clipped (see admissible_draws)
             low, high = fit.spec.operator.bounds
-            out[1:, 2] = np.clip(out[1:, 2], low + 1e-6, high - 1e-6)
+            at = idx.index(2)
+            out[1:, idx] = admissible_draws(out[0, idx], cov, draws, rng,
+                                            lambda s: (s[:, at] > low) & (s[:, at] < high),
+                                            f"rho inside the admissible interval ({low:.4f}, {high:.4f})")[0]
     return out
 
 

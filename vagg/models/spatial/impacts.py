@@ -126,6 +126,8 @@ def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, 
     is m0 (m1) and whose standard deviation over sqrt(P) is the Monte Carlo
     standard error of the estimate.
     """
+    if method not in ("auto", "exact", "traces"):
+        raise SpecificationError(f"unknown impacts method {method!r}; use 'auto', 'exact' or 'traces'")
     rho = np.asarray(rho, dtype=float)
     need_sums = not op.row_standardised
     out: dict[str, np.ndarray] = {}
@@ -143,6 +145,10 @@ def multipliers(op: SpatialOperator, rho: np.ndarray, method: str) -> dict[str, 
             need_sums = False
     if method != "exact" or need_sums:
         radius = 1.0 if op.row_standardised else 1.0 / op.bounds[1]
+        if np.any(np.abs(rho) * radius >= 1.0):
+            raise SpecificationError(
+                f"the power series of the trace path converges for |rho| < {1.0 / radius:.4f} only, and rho (or a "
+                f"draw of it) reaches {float(np.max(np.abs(rho))):.4f}: use method='exact' (the eigenvalues of W)")
         order = _series_order(rho, radius)
         traces, sums = _power_moments(op, order + 1)
         powers = rho[:, None] ** np.arange(order + 1)[None, :]
@@ -245,7 +251,7 @@ def _normal_root(cov: np.ndarray) -> np.ndarray:
     return vecs * np.sqrt(np.clip(vals, 0.0, None))[None, :]
 
 
-def draw_parameters(centre: np.ndarray, cov: np.ndarray, draws: int, seed: int) -> np.ndarray:
+def draw_parameters(centre: np.ndarray, cov: np.ndarray, draws: int, seed: int | np.random.Generator) -> np.ndarray:
     """``draws`` x p parameter vectors from N(centre, cov) (cov may be singular: zero rows stay fixed).
 
     Row i is centre + R z_i with z_i the i-th p-vector of ``default_rng(seed).standard_normal``
@@ -259,7 +265,7 @@ def admissible_draws(
     centre: np.ndarray,
     cov: np.ndarray,
     draws: int,
-    seed: int,
+    seed: int | np.random.Generator,
     admissible: Callable[[np.ndarray], np.ndarray],
     rule: str,
 ) -> tuple[np.ndarray, float]:
@@ -286,7 +292,8 @@ def admissible_draws(
     centre, cov
         Mean (p) and covariance (p x p, may be singular) of the normal.
     draws, seed
-        Number of admissible vectors wanted and the generator seed.
+        Number of admissible vectors wanted and the generator seed (or a
+        Generator, whose stream is then used and advanced).
     admissible
         Maps an n x p block of vectors to a boolean n-vector (True: keep).
     rule
@@ -350,10 +357,12 @@ def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, 
                  rejected_share: float = np.nan, admissible: str = "") -> pd.DataFrame:
     """The effects table: point effects (1 x k each) and, from simulated effects (D x k), their
     standard deviation ``_se``, ``_z``, two-sided normal ``_p``, 2.5/97.5 percentiles ``_lo``/``_hi``
-    and the simulation p-value ``_p_sim`` = 2 min(F(0), 1 - F(0)), F the inverse of the percentile
-    function that gives ``_lo``/``_hi`` (numpy's linear interpolation between order statistics; about
-    the share of draws below zero): the level at which the equal-tailed simulated interval just
-    reaches zero, so ``_p_sim`` < 0.05 exactly when (``_lo``, ``_hi``) excludes zero.  It does not
+    and the simulation p-value ``_p_sim`` = 2 min(F_up(0), 1 - F_low(0)), F the inverse of the
+    percentile function that gives ``_lo``/``_hi`` (numpy's linear interpolation between order
+    statistics; about the share of draws below zero; F_low < F_up only when draws are exactly zero,
+    see :func:`_zero_levels`): the level at which the equal-tailed simulated interval just
+    reaches zero, so ``_p_sim`` < 0.05 exactly when (``_lo``, ``_hi``) excludes zero (an effect
+    that is zero in every draw, as the spillover of a regressor without W x, has ``_p_sim`` = 1).  It does not
     rest on the draws having a finite variance, which they lack when rho is drawn near the bound;
     it is 0 when every draw lies on one side of zero (below the simulation's resolution 1/D).
     ``attrs`` carry ``rejected_share`` and ``admissible`` (see :func:`admissible_draws`)."""
@@ -366,27 +375,35 @@ def impact_frame(names: list[str], point: dict[str, np.ndarray], sim: dict[str, 
             columns[f"{key}_se"], columns[f"{key}_z"] = se, z
             columns[f"{key}_p"] = 2.0 * st.norm.sf(np.abs(z))
             columns[f"{key}_lo"], columns[f"{key}_hi"] = np.percentile(sim[key], [2.5, 97.5], axis=0)
-            level = _level_of_zero(sim[key])
-            columns[f"{key}_p_sim"] = np.minimum(1.0, 2.0 * np.minimum(level, 1.0 - level))
+            lower, upper = _zero_levels(sim[key])  # the interval excludes zero beyond both
+            columns[f"{key}_p_sim"] = np.minimum(1.0, 2.0 * np.minimum(upper, 1.0 - lower))
     frame = pd.DataFrame(columns, index=pd.Index(names, name="regressor"))
     frame.attrs.update(rejected_share=float(rejected_share), admissible=admissible)
     return frame
 
 
-def _level_of_zero(draws: np.ndarray) -> np.ndarray:
-    """For each column of ``draws`` (D x k), the p in [0, 1] with ``np.percentile(column, 100 p) = 0``.
+def _zero_levels(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each column of ``draws`` (D x k), the levels p at which ``np.percentile(column, 100 p)`` is zero.
 
-    np.percentile's default rule puts the p-quantile at h = p (D - 1) between
-    the sorted draws x_floor(h) and x_ceil(h); zero lies at h = j + (0 - x_j)/(x_(j+1) - x_j)
-    with x_j the last draw <= 0 (p = 0 when no draw is <= 0, 1 when every draw is).
+    np.percentile's default rule puts the p-quantile at rank h = p (D - 1),
+    interpolating linearly between the sorted draws.  Zero is reached from
+    the last draw below zero to the first draw at or above it (the lower
+    level) and left between the last draw at or below zero and the first
+    above it (the upper level); the two are equal unless draws are exactly
+    zero.  Returns (lower, upper); both are 0 when every draw is positive,
+    1 when every draw is negative.
     """
     ordered = np.sort(draws, axis=0)
     d = ordered.shape[0]
-    last = (ordered <= 0).sum(axis=0) - 1
-    j = np.clip(last, 0, d - 2)
     cols = np.arange(ordered.shape[1])
-    low, high = ordered[j, cols], ordered[j + 1, cols]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(high > low, (0.0 - low) / (high - low), 0.0)
-    h = np.where(last < 0, 0.0, np.where(last >= d - 1, d - 1.0, j + np.clip(step, 0.0, 1.0)))
-    return h / (d - 1)
+
+    def level(count: np.ndarray) -> np.ndarray:
+        """Level of zero between rank count - 1 (last below) and count (first not below)."""
+        j = np.clip(count - 1, 0, d - 2)
+        low, high = ordered[j, cols], ordered[j + 1, cols]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(high > low, (0.0 - low) / (high - low), 0.0)
+        h = np.where(count <= 0, 0.0, np.where(count >= d, d - 1.0, j + np.clip(step, 0.0, 1.0)))
+        return h / (d - 1)
+
+    return level((ordered < 0).sum(axis=0)), level((ordered <= 0).sum(axis=0))

@@ -112,9 +112,7 @@ class SpatialOperator:
     def __post_init__(self) -> None:
         if self.method not in ("auto", "eigen", "lu"):
             raise SpecificationError(f"unknown log-determinant method {self.method!r}; use 'auto', 'eigen' or 'lu'")
-        if self.trace_method not in ("auto", "exact", "hutchinson"):
-            raise SpecificationError(f"unknown trace method {self.trace_method!r}; use 'auto', 'exact' or "
-                                     "'hutchinson'")
+        self._check_trace_options()
         self.w = sp.csr_matrix(self.w, dtype=float)
         self.n = self.w.shape[0]
         if self.method == "auto":
@@ -158,8 +156,21 @@ class SpatialOperator:
 
     @property
     def exact_traces(self) -> bool:
-        """Whether :meth:`traces` computes the dense G (else Hutchinson estimates)."""
+        """Whether :meth:`traces` computes the dense G (else Hutchinson estimates).
+
+        Checks ``trace_method`` and ``trace_probes`` again: they may be set after construction.
+        """
+        self._check_trace_options()
         return self.trace_method == "exact" or (self.trace_method == "auto" and self.n <= TRACE_DENSE_LIMIT)
+
+    def _check_trace_options(self) -> None:
+        if self.trace_method not in ("auto", "exact", "hutchinson"):
+            raise SpecificationError(f"unknown trace method {self.trace_method!r}; use 'auto', 'exact' or "
+                                     "'hutchinson'")
+        if isinstance(self.trace_probes, bool) or not isinstance(self.trace_probes, (int, np.integer)) \
+                or self.trace_probes < 2:
+            raise SpecificationError(f"trace_probes must be an integer >= 2 (the Monte Carlo s.e. needs two), "
+                                     f"got {self.trace_probes!r}")
 
     def traces(self, rho: float) -> dict[str, float]:
         """tr G, tr G^2, tr G'G and ||G'1||^2 / N for G = W (I - rho W)^{-1}.
