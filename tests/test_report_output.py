@@ -83,6 +83,9 @@ def test_demo_tables_hold_numbers_and_read_as_a_paper(demo):
     assert not re.search(r"\| -?0\.0+\**( |\|)", md), "a non-zero estimate printed as 0.000"
     sigma = next(line for line in md.splitlines() if line.startswith("| σ² |"))
     assert "*" not in sigma
+    for table_md in sorted((out / "tables").glob("*.md")):  # printed headers are words, not column names
+        header = next((line for line in table_md.read_text().splitlines() if line.startswith("|  |")), "")
+        assert "_" not in header, (table_md.name, header)
     weights_md = (out / "tables" / "index_weights.md").read_text()  # printed with the indicator system's words
     assert "| Broadband subscribers per 100 people | Digital infrastructure | 1 |" in weights_md
     assert "| Days to register a business | Policy environment | -1 |" in weights_md

@@ -130,14 +130,12 @@ def build_report(res: dict[str, Any], output: Any, simulated: bool, labels: Mapp
 
     index_tables, index_figures, index_reading = [], [], f"The index is the column {x!r}."
     if "table1" in res:
-        index_tables.append(w.table(res["table1"].set_index(res["table1"].columns[0]), "table1_index", 1,
-                                    "Table 1 layout: virtual-agglomeration index (0-100), "
-                                    + ", ".join(map(str, shown))))
+        table1 = res["table1"].set_index(res["table1"].columns[0])
+        index_tables.append(w.table(table1, "table1_index", 1, "Table 1 layout: virtual-agglomeration index (0-100), "
+                                    + ", ".join(map(str, shown)), rows=_headers(table1.columns)))
     if "audit" in res:
         audit = res["audit"].set_index("city")
-        headers = {c: {"adcode": "Code", "rank_gap": "Gap"}.get(c, c.replace("_", " ").capitalize())
-                   for c in audit.columns}
-        index_tables.append(w.table(audit, "table1_rank_audit", 1, rows=headers, title=
+        index_tables.append(w.table(audit, "table1_rank_audit", 1, rows=_headers(audit.columns), title=
                                     f"Published ranks audited ({res['audit_source']}): rows whose reported rank "
                                     "disagrees with the published values"))
         index_reading = (f"{len(res['audit'])} of {res['audit_rows']} ranks published in {res['audit_source']} "
@@ -232,6 +230,12 @@ def _weights_table(index: Any, w: _Writer) -> Any:
     frame = index.weights.assign(dimension=index.weights["dimension"].map(lambda d: system.labels.get(d, d)))
     return w.table(frame, "index_weights", 4, "Indicator weights (direction +1 benefit, -1 cost)",
                    rows={**named, **headers})
+
+
+def _headers(columns: Any) -> dict[str, str]:
+    """Printed headers of a data table's snake_case columns ("index_2011" -> "Index 2011"); the CSV keeps the names."""
+    return {str(c): {"adcode": "Code", "rank_gap": "Gap"}.get(str(c), _capitalised(str(c).replace("_", " ")))
+            for c in columns}
 
 
 def _capitalised(text: str) -> str:

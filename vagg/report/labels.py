@@ -56,6 +56,26 @@ DEFAULT_LABELS: dict[str, str] = {
     "permutation_p": "Permutation p",
     "status": "Status",
     "reason": "Note",
+    # statistics in the columns of the report's data tables (the CSVs keep these names)
+    "std_error": "SE",
+    "speed_se": "Speed SE",
+    "half_life": "Half-life",
+    "r2_alone": "R² alone",
+    "direct_se": "Direct SE",
+    "indirect_se": "Indirect SE",
+    "total_se": "Total SE",
+    "sobel_z": "Sobel z",
+    "sobel_p": "Sobel p",
+    "aroian_z": "Aroian z",
+    "aroian_p": "Aroian p",
+    "z_rand": "z (randomisation)",
+    "p_rand": "p (randomisation)",
+    "z_sim": "z (permutations)",
+    "p_sim": "p (permutations)",
+    "sd_log": "SD of logs",
+    "n_specifications": "Specifications",
+    "sigma_major": "σ major axis",
+    "sigma_minor": "σ minor axis",
 }
 
 
