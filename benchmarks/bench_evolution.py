@@ -15,7 +15,6 @@ Run:  /tmp/venv/bin/python benchmarks/bench_evolution.py [--side 20] [--years 10
 from __future__ import annotations
 
 import argparse
-import timeit
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,15 +26,10 @@ from libpysal.weights import lat2W
 
 from vagg.evolution import geary, lisa, moran
 from vagg.evolution._inputs import aligned_libpysal
+from _timing import best_of, record
 
 OUT = Path(__file__).with_suffix(".txt")
 PERMUTATIONS = 999
-
-
-def timed(repeat: int, func):
-    """Result of a warm-up call and the best wall time of ``repeat`` further calls."""
-    result = func()
-    return min(timeit.repeat(func, number=1, repeat=repeat)), result
 
 
 def lattice_panel(side: int, years: int, seed: int = 0):
@@ -79,8 +73,8 @@ def run(label: str, panel: pd.DataFrame, w, values: np.ndarray, repeat: int) -> 
     }
     lines = [f" {label}: {values.shape[0]} units x {years} years"]
     for name, (ours, peer) in cases.items():
-        t_ours, a = timed(repeat, ours)
-        t_peer, b = timed(repeat, peer)
+        t_ours, a = best_of(ours, repeat, warm_up=True)
+        t_peer, b = best_of(peer, repeat, warm_up=True)
         lines.append(f"  {name:6s} vagg {t_ours:7.3f} s  esda {t_peer:7.3f} s  ratio esda/vagg {t_peer / t_ours:6.2f}"
                      f"  max |diff| {np.abs(np.asarray(a) - np.asarray(b)).max():.1e}")
     return lines
@@ -100,10 +94,7 @@ def main() -> None:
              "numba warm-up"]
     lines += run("Guangdong demo panel (queen)", *demo_panel(), args.repeat)
     lines += run("rook lattice", *lattice, args.repeat)
-    text = "\n".join(lines)
-    print(text)
-    with OUT.open("a") as handle:
-        handle.write(text + "\n")
+    record(OUT, lines)
 
 
 if __name__ == "__main__":

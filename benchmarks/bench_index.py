@@ -17,7 +17,6 @@ Run:  /tmp/venv/bin/python benchmarks/bench_index.py [--rows 1000000] [--cols 20
 from __future__ import annotations
 
 import argparse
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,19 +28,10 @@ from pymcdm.weights import critic_weights as peer_critic
 from pymcdm.weights import entropy_weights as peer_entropy
 
 from vagg.mechanisms import critic_weights, entropy_weights, topsis
+from _timing import best_of, record
 
 OUT = Path(__file__).with_suffix(".txt")
 TARGET_SECONDS = 2.0
-
-
-def best_of(repeat: int, func):
-    """Best wall time of ``repeat`` calls and the last result."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main() -> None:
@@ -69,17 +59,14 @@ def main() -> None:
     lines = [f"[{datetime.now(timezone.utc):%Y-%m-%d %H:%M}] {args.rows:,} rows x {args.cols} indicators, "
              f"best of {args.repeat}; pymcdm gets the normalised matrix precomputed for entropy/CRITIC"]
     for name, (ours, peer) in cases.items():
-        t_ours, r_ours = best_of(args.repeat, ours)
-        t_peer, r_peer = best_of(args.repeat, peer)
+        t_ours, r_ours = best_of(ours, args.repeat)
+        t_peer, r_peer = best_of(peer, args.repeat)
         diff = float(np.max(np.abs(np.asarray(r_ours) - np.asarray(r_peer))))
         status = "OK" if t_ours < TARGET_SECONDS else "OVER TARGET"
         lines.append(f"  {name:8s} vagg {t_ours:6.3f} s  pymcdm {t_peer:6.3f} s  "
                      f"ratio pymcdm/vagg {t_peer / t_ours:5.2f}"
                      f"  max |diff| {diff:.1e}  target {TARGET_SECONDS:.0f} s: {status}")
-    text = "\n".join(lines)
-    print(text)
-    with OUT.open("a", encoding="utf-8") as fh:
-        fh.write(text + "\n")
+    record(OUT, lines)
 
 
 if __name__ == "__main__":

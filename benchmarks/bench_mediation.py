@@ -22,19 +22,10 @@ in the draws); ``--peer-draws 5000 --sm-draws 5000`` times them in full.  Run:
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import pandas as pd
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from _timing import best_of
 
 
 def main() -> None:
@@ -54,7 +45,7 @@ def main() -> None:
     panel, _ = simulate_mediation_panel(n_entities=21, n_periods=10, seed=0)
     model = Mediation(panel, "y", "x", ["m1", "m2"], controls=["w1", "w2"], effects="twoway")
     model.fit(n_boot=100, seed=0)  # warm-up
-    t_vagg = best_of(lambda: model.fit(n_boot=args.draws, seed=1), repeat=5)
+    t_vagg = best_of(lambda: model.fit(n_boot=args.draws, seed=1), repeat=5)[0]
 
     flat = panel.reset_index()
     dummies = pd.get_dummies(flat[["city", "year"]].astype(str), drop_first=True, dtype=float)
@@ -64,7 +55,7 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t_pg = best_of(lambda: pg.mediation_analysis(data=data, x="x", m=["m1", "m2"], y="y", covar=covar,
-                                                     n_boot=args.peer_draws, seed=1), repeat=1) * scale
+                                                     n_boot=args.peer_draws, seed=1), repeat=1)[0] * scale
         rhs = " + ".join(covar)
 
         def statsmodels_run() -> None:
@@ -73,7 +64,7 @@ def main() -> None:
                 mediator = sm.OLS.from_formula(f"{m} ~ x + {rhs}", data)
                 SMMediation(outcome, mediator, "x", m).fit(method="bootstrap", n_rep=args.sm_draws)
 
-        t_sm = best_of(statsmodels_run, repeat=1) * args.draws / args.sm_draws
+        t_sm = best_of(statsmodels_run, repeat=1)[0] * args.draws / args.sm_draws
 
     rows = [
         ("vagg Mediation (city-cluster bootstrap)", t_vagg, 1.0),

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,15 +39,10 @@ from vagg.models import Mediation, PanelFE
 from vagg.models._within import Groups
 from vagg.robustness.placebo import _placebo_draws, partial_out, permuted_paths, placebo_test
 from vagg.simulate.mediation import simulate_mediation_panel
+from _timing import record, timed
 
 OUT = Path(__file__).with_suffix(".txt")
 N, T, P, B = 285, 10, 1000, 999
-
-
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
 
 
 def placebo_case(df, peer_draws: int) -> list[str]:
@@ -138,6 +132,4 @@ if __name__ == "__main__":
     lines += placebo_case(df, args.peer_draws)
     lines += mediation_case(df, args.loop_draws)
     lines += sdm_placebo_case(df, args.sdm_draws)
-    print("\n".join(lines))
-    with OUT.open("a") as fh:
-        fh.write("\n".join(lines) + "\n")
+    record(OUT, lines)

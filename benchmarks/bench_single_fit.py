@@ -36,6 +36,7 @@ import numpy as np
 
 import vagg
 from vagg.models import PanelFE, SpatialPanel
+from _timing import record
 
 OUT = Path(__file__).with_suffix(".txt")
 Y, XS = "rd_intensity", ["broadband_per100", "gdp_per_capita", "tertiary_share"]
@@ -104,6 +105,4 @@ def main() -> list[str]:
 
 if __name__ == "__main__":
     out = main()
-    print("\n".join(out))
-    with OUT.open("a") as fh:
-        fh.write("\n".join(out) + "\n")
+    record(OUT, out)

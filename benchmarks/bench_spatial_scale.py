@@ -52,6 +52,7 @@ from vagg.simulate.spatial import simulate_arrays
 from vagg.models import SpatialPanel
 from vagg.models.spatial.impacts import POWER_PROBES, multipliers
 from vagg.models.spatial.likelihood import lag_information
+from _timing import record
 
 OUT = Path(__file__).with_suffix(".txt")
 
@@ -118,13 +119,6 @@ def run_spreg(df: pd.DataFrame, w_libpysal):
                               slx_lags=1, spat_impacts=None)
 
 
-def record(lines: list[str]) -> None:
-    text = "\n".join(lines)
-    print(text)
-    with OUT.open("a") as fh:
-        fh.write(text + "\n\n")
-
-
 def case_small(repeat: int) -> None:
     import libpysal
 
@@ -149,11 +143,11 @@ def case_small(repeat: int) -> None:
             spreg.ML_LagFE(long[["y"]].to_numpy(), long[["x1", "x2"]].to_numpy(), w, slx_lags=1, spat_impacts=None)
 
     ours, peer = (min(timeit.repeat(f, number=1, repeat=repeat)) for f in (ours_once, peer_once))
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case small: cigarette panel N=46 T=30, SDM entity effects, "
+    record(OUT, [f"[{time.strftime('%Y-%m-%d %H:%M')}] case small: cigarette panel N=46 T=30, SDM entity effects, "
             f"best of {repeat} fits each",
             f"  vagg SpatialPanel fit     {ours * 1e3:8.1f} ms",
             f"  spreg ML_LagFE(slx=1)     {peer * 1e3:8.1f} ms",
-            f"  speed ratio spreg/vagg    {peer / ours:8.2f}"])
+            f"  speed ratio spreg/vagg    {peer / ours:8.2f}"], separator="\n\n")
 
 
 def case_3000() -> None:
@@ -170,7 +164,7 @@ def case_3000() -> None:
     names = ["x1", "x2", "x3", "W_x1", "W_x2", "W_x3", "rho"]
     diff = float(np.max(np.abs(res.params[names].to_numpy() - model.betas.ravel())))
     se_diff = float(np.max(np.abs(res.std_errors[names].to_numpy() - np.asarray(model.std_err).ravel())))
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case 3000: N=3000 T=20 knn k=6, SDM entity effects, no Lee-Yu",
+    record(OUT, [f"[{time.strftime('%Y-%m-%d %H:%M')}] case 3000: N=3000 T=20 knn k=6, SDM entity effects, no Lee-Yu",
             f"  vagg fit + impacts(1000 draws): {ours.seconds:8.2f} s, peak +{ours.bytes / 2**30:6.2f} GiB "
             f"({res.logdet_method})",
             f"  spreg ML_LagFE(slx_lags=1) fit: {peer.seconds:8.2f} s, peak +{peer.bytes / 2**30:6.2f} GiB",
@@ -178,7 +172,7 @@ def case_3000() -> None:
             f"{ours.bytes / max(peer.bytes, 1):6.3f}",
             f"  max |estimate difference| {diff:.2e}; max |std error difference| {se_diff:.2e}",
             "  impacts:\n" + imp[["direct", "direct_se", "indirect", "indirect_se", "total", "total_se"]]
-            .to_string(float_format=lambda v: f"{v:.5f}")])
+            .to_string(float_format=lambda v: f"{v:.5f}")], separator="\n\n")
 
 
 def case_20000() -> None:
@@ -187,11 +181,11 @@ def case_20000() -> None:
     df = panel(w, ids, periods, seed=4)
     with PeakRSS() as ours:
         res, imp = run_vagg(df, (w, ids))
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case 20000: N=20000 T=10 knn k=6, SDM entity effects",
+    record(OUT, [f"[{time.strftime('%Y-%m-%d %H:%M')}] case 20000: N=20000 T=10 knn k=6, SDM entity effects",
             f"  vagg fit + impacts(1000 draws): {ours.seconds:8.2f} s, peak +{ours.bytes / 2**30:6.2f} GiB "
             f"({res.logdet_method}); target 60 s and 4 GB",
             "  estimates: " + ", ".join(f"{k}={v:.4f}" for k, v in res.params.items()),
-            "  (spreg not run: its dense T x N^2 blocks do not fit this machine at this N)"])
+            "  (spreg not run: its dense T x N^2 blocks do not fit this machine at this N)"], separator="\n\n")
 
 
 def case_county() -> None:
@@ -206,7 +200,7 @@ def case_county() -> None:
         res, imp = run_vagg(df, w_lp, effects="twoway", lee_yu=True)
     with PeakRSS() as peer:
         model = run_spreg(df, w_lp)
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case county: bundled county queen W (N={len(ids)}, islands "
+    record(OUT, [f"[{time.strftime('%Y-%m-%d %H:%M')}] case county: bundled county queen W (N={len(ids)}, islands "
             f"joined to the nearest county), T={periods}",
             f"  vagg SDM two-way Lee-Yu fit + impacts(1000 draws): {ours.seconds:8.2f} s, peak "
             f"+{ours.bytes / 2**30:6.2f} GiB ({res.logdet_method})",
@@ -214,7 +208,7 @@ def case_county() -> None:
             f"+{peer.bytes / 2**30:6.2f} GiB",
             f"  time ratio spreg/vagg {peer.seconds / ours.seconds:6.2f} (target >= 10); memory ratio vagg/spreg "
             f"{ours.bytes / max(peer.bytes, 1):6.3f} (target <= 0.1)",
-            f"  rho: vagg {res.params['rho']:.4f}, spreg {float(model.rho):.4f} (different effects: two-way vs entity)"])
+            f"  rho: vagg {res.params['rho']:.4f}, spreg {float(model.rho):.4f} (different effects: two-way vs entity)"], separator="\n\n")
 
 
 def _standard_errors(res) -> np.ndarray:
@@ -286,13 +280,13 @@ def case_traces() -> None:
     _, direct = _direct_probes(res)
     mcse = direct.std(axis=0, ddof=1) / np.sqrt(POWER_PROBES)
     error = imp.loc[names, "direct"].to_numpy() - exact_direct
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case traces: N=5000 T=10 knn k=6, SDM two-way, Lee-Yu; "
+    record(OUT, [f"[{time.strftime('%Y-%m-%d %H:%M')}] case traces: N=5000 T=10 knn k=6, SDM two-way, Lee-Yu; "
             "Hutchinson (100 probes) and power-series (50 probes) traces against exact ones",
             f"  standard errors from Hutchinson traces vs exact: largest relative error {se_error.max():.2e} "
             f"({res.params.index[int(np.argmax(se_error))]})",
             "  direct effects, traces path minus exact (in units of the stated Monte Carlo s.e.): "
             + ", ".join(f"{nm} {e:+.1e} ({e / m:+.2f})" for nm, e, m in zip(names, error, mcse)),
-            *trace_error_lines(res, imp)])
+            *trace_error_lines(res, imp)], separator="\n\n")
 
 
 def case_100000() -> None:
@@ -305,14 +299,14 @@ def case_100000() -> None:
     with PeakRSS() as ours:
         res, imp = run_vagg(df, (w, ids), effects="twoway", lee_yu=True)
     ok = "OK" if ours.seconds <= 30 and ours.bytes <= 4 * 2**30 else "MISSED"
-    record([f"[{time.strftime('%Y-%m-%d %H:%M')}] case 100000: N=100000 T=10 knn k=6, SDM two-way, Lee-Yu; "
+    record(OUT, [f"[{time.strftime('%Y-%m-%d %H:%M')}] case 100000: N=100000 T=10 knn k=6, SDM two-way, Lee-Yu; "
             f"load average {os.getloadavg()[0]:.1f} on 2 cores",
             f"  vagg fit + impacts(1000 draws): {ours.seconds:8.2f} s, peak +{ours.bytes / 2**30:6.2f} GiB "
             f"({res.logdet_method}); target 30 s and 4 GB: {ok}",
             "  estimates: " + ", ".join(f"{k}={v:.4f}" for k, v in res.params.items()),
             "  impacts:\n" + imp[["direct", "direct_se", "indirect", "indirect_se", "total", "total_se"]]
             .to_string(float_format=lambda v: f"{v:.5f}"),
-            *trace_error_lines(res, imp)])
+            *trace_error_lines(res, imp)], separator="\n\n")
 
 
 if __name__ == "__main__":

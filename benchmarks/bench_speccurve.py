@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +37,7 @@ import vagg
 from vagg.mechanisms import composite_index, synergy_outcome
 from vagg.robustness.battery import drop_entities, drop_groups, period
 from vagg.robustness.speccurve import specification_curve
+from _timing import record, timed
 
 OUT = Path(__file__).with_suffix(".txt")
 METHODS = ("entropy", "critic", "topsis", "pca", "equal")
@@ -52,12 +52,6 @@ def choices(panel: pd.DataFrame) -> dict:
     return {"outcomes": {m: synergy_outcome(panel, method=m)["D"] for m in METHODS},
             "treatments": {m: composite_index(panel, "virtual_agglomeration", method=m).scores for m in METHODS},
             "controls": CONTROLS, "samples": samples}
-
-
-def timed(fn, *args, **kwargs):
-    t0 = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t0
 
 
 def dask_client():
@@ -176,6 +170,4 @@ if __name__ == "__main__":
         case_fe(lines)
     if args.case in ("sdm", "all"):
         case_sdm(lines)
-    print("\n".join(lines))
-    with OUT.open("a") as fh:
-        fh.write("\n".join(lines) + "\n")
+    record(OUT, lines)

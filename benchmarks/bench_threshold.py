@@ -23,17 +23,12 @@ from __future__ import annotations
 
 import argparse
 import time
-import timeit
 
 import numpy as np
 import pandas as pd
 
 from vagg.models import PanelThreshold
-
-
-def best_of(fn, repeat: int) -> float:
-    """The fastest of ``repeat`` single runs (seconds)."""
-    return min(timeit.repeat(fn, number=1, repeat=repeat))
+from _timing import best_of
 
 
 def panel(n: int = 21, t: int = 10, seed: int = 0) -> pd.DataFrame:
@@ -59,14 +54,14 @@ def main() -> None:
 
     for k in (1, 2, 3):
         model = PanelThreshold.from_formula("y ~ x + z", indexed, threshold="q", regime="x", n_thresholds=k)
-        t_vagg = best_of(lambda: model.fit(n_boot=300, seed=0, progress=False), args.repeat)
+        t_vagg = best_of(lambda: model.fit(n_boot=300, seed=0, progress=False), args.repeat)[0]
 
         def peer():
             ThresholdPanel(d, dep="y", rx=["x"], qx="q", indep=["z"], entity_col="id", time_col="year").fit(
                 thnum=k, trim=0.05, grid=0, bs=300, nobslog=True, n_jobs=1)
 
         peer()  # compile
-        t_peer = best_of(peer, args.repeat)
+        t_peer = best_of(peer, args.repeat)[0]
         print(f"{k:>10} {t_vagg:>8.3f} {t_peer:>11.3f}")
     if args.hansen:
         h = pd.read_stata(args.hansen)

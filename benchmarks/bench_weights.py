@@ -21,7 +21,6 @@ Run:  PYTHONPATH=. python benchmarks/bench_weights.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
-import timeit
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,13 +29,9 @@ from libpysal.weights import KNN, DistanceBand, Queen
 
 import vagg
 from vagg.weights import EARTH_RADIUS_KM, to_sparse
+from _timing import best_of, record
 
 OUT = Path(__file__).with_suffix(".txt")
-
-
-def timed(repeat: int, func):
-    result = func()
-    return min(timeit.repeat(func, number=1, repeat=repeat)), result
 
 
 def main() -> None:
@@ -66,14 +61,11 @@ def main() -> None:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
     lines = [f"[{stamp}] China's {len(ids)} counties, best of {args.repeat} after a warm-up"]
     for name, mine, theirs in cases:
-        t_v, w_v = timed(args.repeat, mine)
-        t_l, w_l = timed(args.repeat, theirs)
+        t_v, w_v = best_of(mine, args.repeat, warm_up=True)
+        t_l, w_l = best_of(theirs, args.repeat, warm_up=True)
         lines.append(f"  {name:34s} vagg {t_v:7.3f} s  libpysal {t_l:7.3f} s  ratio libpysal/vagg "
                      f"{t_l / t_v:6.2f}  max |diff| {diff(w_v, w_l):.1e}  nonzero {w_v.nonzero}")
-    text = "\n".join(lines)
-    print(text)
-    with OUT.open("a", encoding="utf-8") as fh:
-        fh.write(text + "\n")
+    record(OUT, lines)
 
 
 if __name__ == "__main__":
