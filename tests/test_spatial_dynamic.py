@@ -53,6 +53,14 @@ CASES = [  # effects, lee_yu, bias correction, W kinds
 GRID = [(e, ly, c, k) for e, ly, c, kinds in CASES for k in kinds]
 
 
+def _assert_effects_equal_dense(res, ref: dict) -> None:
+    """Short- and long-run point effects equal the dense computation ``ref``."""
+    tables = res.effects_tables(draws=0)
+    for horizon in ("short", "long"):
+        got = tables[horizon][["direct", "indirect", "total"]].to_numpy()
+        np.testing.assert_allclose(got, ref[horizon], rtol=1e-6, atol=1e-8)
+
+
 @pytest.mark.parametrize("effects,lee_yu,corrected,kind", GRID)
 @pytest.mark.parametrize("dynamic", ["time", "spacetime"])
 @pytest.mark.parametrize("model", ["sar", "sdm"])
@@ -80,10 +88,7 @@ def test_equals_dense_likelihood_and_correction(model, dynamic, effects, lee_yu,
         assert np.abs(res.bias.to_numpy()).max() > 1e-3
     else:
         assert np.abs(res.bias.to_numpy()).max() == 0.0
-    tables = res.effects_tables(draws=0)
-    for horizon in ("short", "long"):
-        got = tables[horizon][["direct", "indirect", "total"]].to_numpy()
-        np.testing.assert_allclose(got, ref[horizon], rtol=1e-6, atol=1e-8)
+    _assert_effects_equal_dense(res, ref)
 
 
 def test_from_formula_and_table_info():
@@ -379,10 +384,7 @@ def test_partial_durbin_equals_dense_likelihood(effects, lee_yu):
     ref = dense_dynamic(y, x, w, "spacetime", effects, lee_yu, lagged=[1])
     np.testing.assert_allclose(res.params.to_numpy(), ref["params"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(res.std_errors.to_numpy(), ref["se"], rtol=1e-6)
-    tables = res.effects_tables(draws=0)
-    for horizon in ("short", "long"):
-        got = tables[horizon][["direct", "indirect", "total"]].to_numpy()
-        np.testing.assert_allclose(got, ref[horizon], rtol=1e-6, atol=1e-8)
+    _assert_effects_equal_dense(res, ref)
 
 
 def test_correction_beyond_the_admissible_interval_is_refused():
